@@ -1,0 +1,76 @@
+/**
+ * Opens the knex connection from the `database` config block and normalizes driver quirks
+ * (PostgreSQL bigint as string, SQLite foreign keys and busy waits).
+ */
+import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
+import { migrationSource, MIGRATIONS, type Migration } from './migrations/index.ts';
+
+pg.types.setTypeParser(20, (v: string) => Number.parseInt(v, 10));
+
+export interface DatabaseConfig {
+  client: 'sqlite3' | 'pg' | 'mysql2';
+  connection: unknown;
+  pool?: Record<string, unknown> | undefined;
+  tablePrefix: string;
+  [key: string]: unknown;
+}
+
+export function openDatabase(config: DatabaseConfig): Knex {
+  const { tablePrefix: _prefix, ...rest } = config;
+  const base = { ...rest } as Knex.Config;
+  if (config.client === 'sqlite3') {
+    base.useNullAsDefault = true;
+    base.pool = {
+      min: 1,
+      max: 1,
+      afterCreate(conn: { run(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
+        conn.run('PRAGMA foreign_keys = ON', (e1) => {
+          if (e1) return done(e1, conn);
+          conn.run('PRAGMA journal_mode = WAL', (e2) => {
+            if (e2) return done(e2, conn);
+            conn.run('PRAGMA busy_timeout = 5000', (e3) => done(e3, conn));
+          });
+        });
+      },
+      ...(config.pool ?? {}),
+    } as Knex.PoolConfig;
+  }
+  return knexFactory(base);
+}
+
+export const MIGRATION_TABLE = 'gatehouse_migrations';
+
+/** Creates or upgrades the schema; safe to call on every start and from several instances. */
+export async function migrate(db: Knex, prefix: string, migrations: Migration[] = MIGRATIONS): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest({
+    migrationSource: migrationSource(prefix, migrations),
+    tableName: `${prefix}${MIGRATION_TABLE}`,
+  })) as [number, string[]];
+  return applied;
+}
+
+/** True for a unique-constraint violation on any of the three databases. */
+export function isUniqueViolation(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const err = e as { code?: string; errno?: number; message?: string };
+  return (
+    err.code === '23505' ||
+    err.code === 'ER_DUP_ENTRY' ||
+    err.errno === 1062 ||
+    (err.code === 'SQLITE_CONSTRAINT' && /UNIQUE|PRIMARY KEY/i.test(err.message ?? ''))
+  );
+}
+
+/** True for errors worth retrying the whole transaction for (deadlock, serialization, busy). */
+export function isRetryableTxError(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const err = e as { code?: string; errno?: number };
+  return (
+    err.code === '40001' ||
+    err.code === '40P01' ||
+    err.code === 'ER_LOCK_DEADLOCK' ||
+    err.errno === 1213 ||
+    err.code === 'SQLITE_BUSY'
+  );
+}

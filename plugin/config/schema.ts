@@ -1,0 +1,219 @@
+/**
+ * The config file / library options (contract section 2), validated once at start.
+ * `parseConfig` turns user input into a ResolvedConfig with defaults applied;
+ * later stages trust the resolved object.
+ */
+import { z } from 'zod';
+
+const DEFAULT_ROLES = ['owner', 'admin', 'viewer', 'member', 'contributor'];
+
+const policy = z.enum(['allow', 'reject', 'pending_approval']);
+const stringList = z.array(z.string().min(1));
+
+const roleMapping = z
+  .object({
+    fixed: stringList.optional(),
+    claim: z.string().min(1).optional(),
+    map: z.record(z.string(), z.union([z.string().min(1), stringList])).optional(),
+    expression: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((r) => [r.fixed, r.claim ?? r.map, r.expression].filter((x) => x !== undefined).length === 1, {
+    message: 'give exactly one of fixed, claim+map, expression',
+  })
+  .refine((r) => (r.claim === undefined) === (r.map === undefined), { message: 'claim and map go together' });
+
+const rulePolicy = z
+  .object({
+    organization: z.string().min(1).optional(),
+    roles: roleMapping.optional(),
+  })
+  .strict();
+
+export const provisioningSchema = z
+  .object({
+    syncMode: z.enum(['ADDITIVE', 'MANAGED']).default('ADDITIVE'),
+    defaultRole: z.string().min(1).optional(),
+    requireEntitlement: z.boolean().default(false),
+    message: z.string().optional(),
+    static: z
+      .array(
+        z
+          .object({
+            organization: z.string().min(1),
+            role: z.string().min(1).optional(),
+            groups: stringList.default([]),
+          })
+          .strict(),
+      )
+      .default([]),
+    instanceAdmins: stringList.default([]),
+    groupsPattern: z.string().min(1).optional(),
+    rules: z
+      .object({
+        default: rulePolicy.optional(),
+        organizations: z.record(z.string(), rulePolicy).default({}),
+      })
+      .strict()
+      .optional(),
+    /** When false, groups named by a mapper need not exist in the org (they are created). */
+    requireExistingGroups: z.boolean().default(true),
+  })
+  .strict();
+
+const claimPaths = z
+  .object({
+    subject: z.string().min(1).optional(),
+    email: z.string().min(1).optional(),
+    emailVerified: z.string().min(1).optional(),
+    name: z.string().min(1).optional(),
+    givenName: z.string().min(1).optional(),
+    familyName: z.string().min(1).optional(),
+    groups: z.string().min(1).optional(),
+  })
+  .strict()
+  .default({});
+
+const providerBase = {
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, _ . - only'),
+  displayName: z.string().optional(),
+  claims: claimPaths,
+  firstLoginPolicy: policy.default('allow'),
+  organization: z.string().min(1).optional(),
+  provisioning: provisioningSchema.optional(),
+  /** Trust the IdP's email without an email_verified claim (SAML IdPs rarely send one). */
+  trustEmail: z.boolean().optional(),
+};
+
+const oidcProvider = z
+  .object({
+    ...providerBase,
+    type: z.literal('oidc'),
+    issuer: z.string().url(),
+    clientId: z.string().min(1),
+    clientSecret: z.string().optional(),
+    scopes: stringList.default(['openid', 'email', 'profile']),
+    idTokenSignedResponseAlg: z.string().default('RS256'),
+    /** Allow plain-HTTP issuers (loopback demo and tests). Defaults to true only for loopback hosts. */
+    allowInsecureRequests: z.boolean().optional(),
+  })
+  .strict();
+
+const samlProvider = z
+  .object({
+    ...providerBase,
+    type: z.literal('saml'),
+    entryPoint: z.string().url(),
+    idpIssuer: z.string().min(1),
+    idpCert: z.union([z.string().min(1), stringList]),
+    issuer: z.string().min(1),
+    /** Our SP signing key (PEM or path), optional: signs AuthnRequests when set. */
+    privateKey: z.string().optional(),
+    publicCert: z.string().optional(),
+    wantAssertionsSigned: z.boolean().default(true),
+    wantAuthnResponseSigned: z.boolean().default(false),
+    acceptedClockSkewMs: z.number().int().min(0).default(5000),
+    requestIdExpirationPeriodMs: z.number().int().positive().default(8 * 60 * 60 * 1000),
+    allowIdpInitiated: z.boolean().default(false),
+    identifierFormat: z.string().optional(),
+  })
+  .strict();
+
+export const providerSchema = z.discriminatedUnion('type', [oidcProvider, samlProvider]);
+
+const webhookSchema = z
+  .object({
+    id: z.string().min(1).optional(),
+    url: z.string().url(),
+    secret: z.string().min(1),
+    trigger: z.enum(['none', 'user_created_without_groups', 'login_without_groups', 'every_login']),
+    fields: stringList.default([]),
+    payload: z.record(z.string(), z.string()).default({}),
+    allowPrivateNetwork: z.boolean().default(false),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        port: z.number().int().min(0).max(65535).default(3000),
+        host: z.string().default('127.0.0.1'),
+        baseUrl: z.string().url().optional(),
+        sessionSecret: z.union([z.string().min(16), z.array(z.string().min(16)).min(1)]),
+        trustProxy: z.union([z.boolean(), z.number(), z.string()]).default(false),
+        sessionMaxAgeMs: z.number().int().positive().default(8 * 60 * 60 * 1000),
+      })
+      .strict(),
+    database: z
+      .object({
+        client: z.enum(['sqlite3', 'pg', 'mysql2']).default('sqlite3'),
+        connection: z.unknown().default({ filename: './gatehouse.sqlite' }),
+        pool: z.record(z.string(), z.unknown()).optional(),
+        tablePrefix: z.string().default('gh_'),
+      })
+      .passthrough()
+      .default({ client: 'sqlite3', connection: { filename: './gatehouse.sqlite' }, tablePrefix: 'gh_' }),
+    sessions: z
+      .object({
+        store: z.enum(['database', 'redis', 'memory']).default('database'),
+        url: z.string().optional(),
+        cookieName: z.string().default('gatehouse.sid'),
+      })
+      .strict()
+      .default({ store: 'database', cookieName: 'gatehouse.sid' }),
+    organizations: z
+      .array(
+        z
+          .object({
+            id: z.string().min(1),
+            name: z.string().optional(),
+            roles: stringList.default(DEFAULT_ROLES),
+            groups: stringList.default([]),
+          })
+          .strict(),
+      )
+      .default([]),
+    providers: z.array(providerSchema).default([]),
+    allowlist: z
+      .object({
+        enabled: z.boolean().default(false),
+        entries: stringList.default([]),
+        allowDbOverrides: z.boolean().default(false),
+        message: z.string().default('Your account is not allowed to sign in here. Ask your administrator for access.'),
+      })
+      .strict()
+      .default({ enabled: false, entries: [], allowDbOverrides: false, message: 'Your account is not allowed to sign in here. Ask your administrator for access.' }),
+    provisioning: provisioningSchema.default({
+      syncMode: 'ADDITIVE',
+      requireEntitlement: false,
+      static: [],
+      instanceAdmins: [],
+      requireExistingGroups: true,
+    }),
+    scim: z
+      .object({ enabled: z.boolean().default(false), basePath: z.string().default('/scim/v2') })
+      .strict()
+      .default({ enabled: false, basePath: '/scim/v2' }),
+    webhooks: z.array(webhookSchema).default([]),
+    waitingRoom: z
+      .object({ message: z.string().default('Your account is waiting for an administrator to approve it.') })
+      .strict()
+      .default({ message: 'Your account is waiting for an administrator to approve it.' }),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .default({ level: 'info' }),
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ResolvedConfig = z.output<typeof configSchema>;
+export type ProviderConfig = z.output<typeof providerSchema>;
+export type OidcProviderConfig = Extract<ProviderConfig, { type: 'oidc' }>;
+export type SamlProviderConfig = Extract<ProviderConfig, { type: 'saml' }>;
+export type ProvisioningConfig = z.output<typeof provisioningSchema>;
+export type OrganizationConfig = ResolvedConfig['organizations'][number];
+export type WebhookConfig = ResolvedConfig['webhooks'][number];
+export type RulePolicy = z.output<typeof rulePolicy>;
+export type RoleMapping = z.output<typeof roleMapping>;

@@ -1,0 +1,148 @@
+/**
+ * The small interfaces (ports) the plugin needs from the outside. `adapters/` implements them
+ * (openid-client, node-saml, knex, session stores); `plugin/` never imports `adapters/`.
+ */
+import type {
+  AuditEntry,
+  AuditRecord,
+  IdentityRecord,
+  Membership,
+  MembershipKey,
+  MembershipSource,
+  UserRecord,
+  UserStatus,
+} from './types.ts';
+
+// ---------------------------------------------------------------- identity providers
+
+/** What an IdP adapter hands back once the assertion is verified (signature, audience, state, nonce...). */
+export interface VerifiedAssertion {
+  /** OIDC `sub` or SAML NameID. */
+  subject: string;
+  /** All claims (OIDC: ID token claims merged with userinfo) or SAML attributes (+ `nameID`, `nameIDFormat`, `sessionIndex`). */
+  raw: Record<string, unknown>;
+  /** Where to send the browser after login, if the flow carried one (already checked same-origin by the router). */
+  returnTo?: string | undefined;
+}
+
+/** Per-browser scratch space that survives the round trip to the IdP (the pre-login session). */
+export type FlowState = Record<string, unknown>;
+
+export interface IdpAdapter {
+  readonly id: string;
+  readonly type: 'oidc' | 'saml';
+  /** Starts a login; returns the URL to send the browser to. May keep state in `flow`. */
+  begin(input: { flow: FlowState; returnTo: string }): Promise<string>;
+  /**
+   * Verifies the IdP's answer at the callback/ACS. Throws GatehouseError with code
+   * ERR_INVALID_ASSERTION or ERR_STATE_MISMATCH (both 401) on anything wrong.
+   */
+  complete(input: { flow: FlowState; method: string; url: URL; body: Record<string, unknown> }): Promise<VerifiedAssertion>;
+  /** SAML SP metadata XML. */
+  metadata?(): string;
+}
+
+/** Shared SAML caches, in the database or Redis, so that any instance can take the response. */
+export interface SamlStateCache {
+  /** Remembers an AuthnRequest ID we issued. */
+  saveRequestId(provider: string, requestId: string, expiresAt: number): Promise<void>;
+  /** True once for a known, unexpired request ID; it is consumed. */
+  consumeRequestId(provider: string, requestId: string): Promise<boolean>;
+  /** Records an assertion ID until it expires; false when it was already seen (a replay). */
+  rememberAssertion(provider: string, assertionId: string, expiresAt: number): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------- store
+
+export interface NewUser {
+  email: string | null;
+  emailOriginal: string | null;
+  userName?: string | null;
+  externalId?: string | null;
+  givenName?: string | null;
+  familyName?: string | null;
+  displayName?: string | null;
+  status: UserStatus;
+  instanceAdmin?: boolean;
+}
+
+export type UserPatch = Partial<Omit<NewUser, 'email'>> & { email?: string | null };
+
+export interface NewMembership extends MembershipKey {
+  source: MembershipSource;
+  mapper: string | null;
+}
+
+export interface UserListFilter {
+  status?: UserStatus | undefined;
+  provider?: string | undefined;
+  q?: string | undefined;
+  cursor?: string | undefined;
+  limit?: number | undefined;
+}
+
+export interface AuditFilter {
+  user?: string | undefined;
+  actor?: string | undefined;
+  action?: string | undefined;
+  since?: number | undefined;
+  until?: number | undefined;
+  cursor?: string | undefined;
+  limit?: number | undefined;
+}
+
+export interface OrganizationCatalogEntry {
+  id: string;
+  name: string | null;
+  roles: string[];
+  groups: string[];
+}
+
+export interface AllowlistEntry {
+  id: string;
+  entry: string;
+  createdBy: string | null;
+  createdAt: number;
+}
+
+/** Repository operations; every one runs inside the caller's transaction when obtained from `transaction`. */
+export interface StoreOps {
+  getUser(id: string): Promise<UserRecord | null>;
+  /** Cheap status probe used on every authenticated request. */
+  getUserStatus(id: string): Promise<{ status: UserStatus; instanceAdmin: boolean } | null>;
+  findUserByEmail(emailLower: string): Promise<UserRecord | null>;
+  insertUser(user: NewUser): Promise<UserRecord>;
+  updateUser(id: string, patch: UserPatch): Promise<UserRecord | null>;
+  deleteUser(id: string): Promise<boolean>;
+  listUsers(filter: UserListFilter): Promise<{ users: UserRecord[]; nextCursor: string | null }>;
+
+  findIdentity(provider: string, subject: string): Promise<IdentityRecord | null>;
+  /** Inserts unless (provider, subject) exists; returns the row that is there afterwards. */
+  ensureIdentity(input: { userId: string; provider: string; subject: string; email: string | null }): Promise<IdentityRecord>;
+  listIdentities(userId: string): Promise<IdentityRecord[]>;
+  touchIdentity(id: string, at: number): Promise<void>;
+
+  listMemberships(userId: string): Promise<Membership[]>;
+  addMemberships(userId: string, rows: NewMembership[]): Promise<void>;
+  removeMemberships(userId: string, ids: string[]): Promise<void>;
+
+  listOrganizations(): Promise<OrganizationCatalogEntry[]>;
+
+  listAllowlist(): Promise<AllowlistEntry[]>;
+  addAllowlist(entry: string, createdBy: string | null): Promise<AllowlistEntry>;
+  removeAllowlist(id: string): Promise<boolean>;
+
+  getSetting<T = unknown>(key: string): Promise<T | null>;
+  setSetting(key: string, value: unknown): Promise<void>;
+
+  audit(entry: AuditEntry): Promise<void>;
+  listAudit(filter: AuditFilter): Promise<{ entries: AuditRecord[]; nextCursor: string | null }>;
+
+  /** Ends every session of a user at once (deprovisioning, rejection). */
+  deleteSessionsOfUser(userId: string): Promise<number>;
+}
+
+export interface Store extends StoreOps {
+  /** One database transaction; retried by the caller on a serialization/unique conflict if it wishes. */
+  transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T>;
+}
