@@ -105,6 +105,23 @@ export interface AllowlistEntry {
   createdAt: number;
 }
 
+export type ApiTokenKind = 'scim' | 'admin';
+
+export interface ApiTokenRecord {
+  id: string;
+  kind: ApiTokenKind;
+  name: string;
+  /** SHA-256 of the token, hex. The token itself is never stored. */
+  hash: string;
+  /** First characters of the token, for recognizing it in lists. */
+  hint: string;
+  provider: string | null;
+  createdBy: string | null;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
 /** Repository operations; every one runs inside the caller's transaction when obtained from `transaction`. */
 export interface StoreOps {
   getUser(id: string): Promise<UserRecord | null>;
@@ -120,7 +137,9 @@ export interface StoreOps {
   /** Inserts unless (provider, subject) exists; returns the row that is there afterwards. */
   ensureIdentity(input: { userId: string; provider: string; subject: string; email: string | null }): Promise<IdentityRecord>;
   listIdentities(userId: string): Promise<IdentityRecord[]>;
-  touchIdentity(id: string, at: number): Promise<void>;
+  /** Records a login on this identity, with the normalized claims kept for a later approval. */
+  touchIdentity(id: string, at: number, lastClaims?: unknown): Promise<void>;
+  getIdentityClaims(id: string): Promise<unknown>;
 
   listMemberships(userId: string): Promise<Membership[]>;
   addMemberships(userId: string, rows: NewMembership[]): Promise<void>;
@@ -138,6 +157,13 @@ export interface StoreOps {
   audit(entry: AuditEntry): Promise<void>;
   listAudit(filter: AuditFilter): Promise<{ entries: AuditRecord[]; nextCursor: string | null }>;
 
+  insertApiToken(row: Omit<ApiTokenRecord, 'lastUsedAt' | 'revokedAt'>): Promise<void>;
+  findApiTokenByHash(hash: string): Promise<ApiTokenRecord | null>;
+  listApiTokens(kind: ApiTokenKind): Promise<ApiTokenRecord[]>;
+  /** Sets revoked_at (the row stays, so audit entries keep resolving); false when unknown or already revoked. */
+  revokeApiToken(kind: ApiTokenKind, id: string, at: number): Promise<boolean>;
+  touchApiToken(id: string, at: number): Promise<void>;
+
   /** Ends every session of a user at once (deprovisioning, rejection). */
   deleteSessionsOfUser(userId: string): Promise<number>;
 }
@@ -145,4 +171,8 @@ export interface StoreOps {
 export interface Store extends StoreOps {
   /** One database transaction; retried by the caller on a serialization/unique conflict if it wishes. */
   transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T>;
+  /** True for errors worth retrying the whole transaction for (unique race, deadlock, busy). */
+  isRetryable(error: unknown): boolean;
+  /** Cheap liveness probe for `/healthz`. */
+  ping(): Promise<void>;
 }

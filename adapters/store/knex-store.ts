@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type {
   AllowlistEntry,
+  ApiTokenKind,
+  ApiTokenRecord,
   AuditFilter,
   NewMembership,
   NewUser,
@@ -17,7 +19,7 @@ import type {
   UserPatch,
 } from '../../plugin/ports.ts';
 import type { AuditEntry, AuditRecord, IdentityRecord, Membership, UserRecord, UserStatus } from '../../plugin/types.ts';
-import { isUniqueViolation } from './database.ts';
+import { isRetryableTxError, isUniqueViolation } from './database.ts';
 
 type Row = Record<string, unknown>;
 
@@ -63,6 +65,22 @@ function rowToMembership(r: Row): Membership {
     source: String(r.source) as Membership['source'],
     mapper: str(r.mapper),
     createdAt: num(r.created_at),
+  };
+}
+
+function rowToToken(r: Row): ApiTokenRecord {
+  const optNum = (v: unknown) => (v === null || v === undefined ? null : num(v));
+  return {
+    id: String(r.id),
+    kind: r.kind === 'admin' ? 'admin' : 'scim',
+    name: String(r.name),
+    hash: String(r.hash),
+    hint: String(r.hint),
+    provider: str(r.provider),
+    createdBy: str(r.created_by),
+    createdAt: num(r.created_at),
+    lastUsedAt: optNum(r.last_used_at),
+    revokedAt: optNum(r.revoked_at),
   };
 }
 
@@ -198,8 +216,15 @@ export class KnexOps implements StoreOps {
     return rows.map(rowToIdentity);
   }
 
-  async touchIdentity(id: string, at: number): Promise<void> {
-    await this.db(this.t('identities')).where({ id }).update({ last_login_at: at });
+  async touchIdentity(id: string, at: number, lastClaims?: unknown): Promise<void> {
+    const patch: Row = { last_login_at: at };
+    if (lastClaims !== undefined) patch.last_claims = JSON.stringify(lastClaims);
+    await this.db(this.t('identities')).where({ id }).update(patch);
+  }
+
+  async getIdentityClaims(id: string): Promise<unknown> {
+    const r = (await this.db(this.t('identities')).select('last_claims').where({ id }).first()) as Row | undefined;
+    return r && typeof r.last_claims === 'string' ? (JSON.parse(r.last_claims) as unknown) : null;
   }
 
   async listMemberships(userId: string): Promise<Membership[]> {
@@ -313,6 +338,39 @@ export class KnexOps implements StoreOps {
     return { entries, nextCursor: rows.length > limit ? (entries[entries.length - 1]?.id ?? null) : null };
   }
 
+  async insertApiToken(row: Omit<ApiTokenRecord, 'lastUsedAt' | 'revokedAt'>): Promise<void> {
+    await this.db(this.t('api_tokens')).insert({
+      id: row.id,
+      kind: row.kind,
+      name: row.name,
+      hash: row.hash,
+      hint: row.hint,
+      provider: row.provider,
+      created_by: row.createdBy,
+      created_at: row.createdAt,
+      last_used_at: null,
+      revoked_at: null,
+    });
+  }
+
+  async findApiTokenByHash(hash: string): Promise<ApiTokenRecord | null> {
+    const r = (await this.db(this.t('api_tokens')).where({ hash }).first()) as Row | undefined;
+    return r ? rowToToken(r) : null;
+  }
+
+  async listApiTokens(kind: ApiTokenKind): Promise<ApiTokenRecord[]> {
+    const rows = (await this.db(this.t('api_tokens')).where({ kind }).orderBy('created_at')) as Row[];
+    return rows.map(rowToToken);
+  }
+
+  async revokeApiToken(kind: ApiTokenKind, id: string, at: number): Promise<boolean> {
+    return (await this.db(this.t('api_tokens')).where({ kind, id }).whereNull('revoked_at').update({ revoked_at: at })) > 0;
+  }
+
+  async touchApiToken(id: string, at: number): Promise<void> {
+    await this.db(this.t('api_tokens')).where({ id }).update({ last_used_at: at });
+  }
+
   async deleteSessionsOfUser(userId: string): Promise<number> {
     return this.db(this.t('sessions')).where({ user_id: userId }).delete();
   }
@@ -325,6 +383,14 @@ export class KnexStore extends KnexOps implements Store, SamlStateCache {
     now: () => number = Date.now,
   ) {
     super(knex, prefix, now);
+  }
+
+  async ping(): Promise<void> {
+    await this.knex.raw('select 1');
+  }
+
+  isRetryable(error: unknown): boolean {
+    return isUniqueViolation(error) || isRetryableTxError(error);
   }
 
   transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> {

@@ -115,9 +115,13 @@ export class Agent {
 }
 
 /** Parses the first HTML form on a page: action and hidden/visible input values (for auto-post pages). */
-export function parseForm(html: string, baseUrl: string): { action: string; method: string; fields: Record<string, string> } {
-  const form = /<form\b([^>]*)>([\s\S]*?)<\/form>/i.exec(html);
-  if (!form) throw new Error(`no form in page: ${html.slice(0, 200)}`);
+export function parseForm(
+  html: string,
+  baseUrl: string,
+  pick: (inner: string) => boolean = () => true,
+): { action: string; method: string; fields: Record<string, string> } {
+  const form = [...html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)].find((m) => pick(m[2] ?? ''));
+  if (!form) throw new Error(`no matching form in page: ${html.slice(0, 300)}`);
   const attrs = form[1] ?? '';
   const action = /action="([^"]*)"/i.exec(attrs)?.[1] ?? baseUrl;
   const method = (/method="([^"]*)"/i.exec(attrs)?.[1] ?? 'GET').toUpperCase();

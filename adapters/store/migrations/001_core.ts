@@ -47,6 +47,8 @@ export const core: Migration = {
       t.string('email', 320).nullable();
       t.bigInteger('created_at').notNullable();
       t.bigInteger('last_login_at').nullable();
+      // The last normalized claims, so an approval out of the waiting room can provision at once.
+      t.text('last_claims').nullable();
       t.unique(['provider', 'subject']);
       t.index(['user_id']);
     });
@@ -90,6 +92,19 @@ export const core: Migration = {
       t.text('reason').nullable();
       t.text('details').nullable();
     });
+    await db.schema.createTable(`${p}api_tokens`, (t) => {
+      t.string('id', 64).primary();
+      t.string('kind', 16).notNullable();
+      t.string('name', 191).notNullable();
+      t.string('hash', 64).notNullable().unique();
+      t.string('hint', 32).notNullable();
+      t.string('provider', 191).nullable();
+      t.string('created_by', 255).nullable();
+      t.bigInteger('created_at').notNullable();
+      t.bigInteger('last_used_at').nullable();
+      t.bigInteger('revoked_at').nullable();
+      t.index(['kind', 'created_at']);
+    });
     await db.schema.createTable(`${p}saml_requests`, (t) => {
       t.string('provider', 191).notNullable();
       t.string('request_id', 191).notNullable();
@@ -107,6 +122,7 @@ export const core: Migration = {
     for (const name of [
       'saml_assertions',
       'saml_requests',
+      'api_tokens',
       'audit',
       'sessions',
       'settings',

@@ -1,0 +1,108 @@
+/**
+ * Wires the plugin to real parts from a resolved config: knex store (migrated, organizations
+ * seeded), session store, IdP adapters. Library users call `createGatehouseFromConfig` and
+ * mount `router`; the standalone gateway does the same.
+ */
+import session from 'express-session';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { ResolvedConfig } from '../plugin/config/schema.ts';
+import { createGatehouse, createLogger, type Gatehouse, type GatehouseOptions } from '../plugin/gatehouse.ts';
+import type { IdpAdapter } from '../plugin/ports.ts';
+import { createOidcAdapter } from './idp/oidc.ts';
+import { createSamlAdapter } from './idp/saml.ts';
+import { featuresFor } from './features.ts';
+import { KnexSessionStore } from './session/knex-session-store.ts';
+import { migrate, openDatabase } from './store/database.ts';
+import { KnexStore } from './store/knex-store.ts';
+
+export interface BackendOptions {
+  /** Public base URL (callback/ACS URLs, metadata); defaults to config.server.baseUrl. */
+  baseUrl?: string | undefined;
+  logger?: Logger | undefined;
+  /** Replace an IdP adapter (tests inject misbehaving peers). */
+  idps?: Map<string, IdpAdapter> | undefined;
+  extra?: Partial<Omit<GatehouseOptions, 'config' | 'store' | 'sessionStore' | 'idps'>> | undefined;
+  now?: (() => number) | undefined;
+}
+
+export interface Backend {
+  gatehouse: Gatehouse;
+  store: KnexStore;
+  knex: Knex;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/** Opens the database, applies migrations and seeds the organizations of the config. */
+export async function openStore(config: ResolvedConfig, now?: () => number): Promise<KnexStore> {
+  const knex = openDatabase(config.database);
+  try {
+    await migrate(knex, config.database.tablePrefix);
+  } catch (e) {
+    await knex.destroy();
+    throw e;
+  }
+  const store = new KnexStore(knex, config.database.tablePrefix, now);
+  await store.seedOrganizations(config.organizations);
+  return store;
+}
+
+export function createSessionStore(config: ResolvedConfig, store: KnexStore, logger: Logger): session.Store {
+  switch (config.sessions.store) {
+    case 'memory':
+      logger.warn('sessions.store is "memory": sessions are lost on restart and not shared between instances; use it for development only');
+      return new session.MemoryStore();
+    case 'redis':
+      throw new Error('sessions.store "redis" is not available yet; use "database"');
+    default:
+      return new KnexSessionStore(store.knex, config.database.tablePrefix, config.server.sessionMaxAgeMs);
+  }
+}
+
+export async function createGatehouseFromConfig(config: ResolvedConfig, opts: BackendOptions = {}): Promise<Backend> {
+  const logger = opts.logger ?? createLogger(config.log.level);
+  const baseUrl = (opts.baseUrl ?? config.server.baseUrl ?? `http://${config.server.host}:${config.server.port}`).replace(/\/$/, '');
+  const store = await openStore(config, opts.now);
+  try {
+    const idps = new Map<string, IdpAdapter>();
+    for (const p of config.providers) {
+      const injected = opts.idps?.get(p.id);
+      if (injected) idps.set(p.id, injected);
+      else if (p.type === 'oidc') idps.set(p.id, createOidcAdapter(p, { baseUrl }));
+      else idps.set(p.id, createSamlAdapter(p, { baseUrl, cache: store, ...(opts.now ? { now: opts.now } : {}) }));
+    }
+    const features = featuresFor(config, store);
+    const gatehouse = await createGatehouse({
+      config: { ...config, server: { ...config.server, baseUrl } },
+      store,
+      sessionStore: createSessionStore(config, store, logger),
+      idps,
+      logger,
+      now: opts.now,
+      ...(opts.extra ?? {}),
+      loginHooks: [...features.flatMap((f) => f.loginHooks ?? []), ...(opts.extra?.loginHooks ?? [])],
+      extensions: [...features.flatMap((f) => f.routers ?? []), ...(opts.extra?.extensions ?? [])],
+    });
+    const stops: (() => Promise<void>)[] = [];
+    for (const f of features) if (f.start) stops.push(await f.start(gatehouse.context));
+    const sweep = setInterval(() => {
+      store.sweepExpired().catch((e: unknown) => logger.warn({ err: e }, 'sweep of expired rows failed'));
+    }, 60_000);
+    sweep.unref();
+    return {
+      gatehouse,
+      store,
+      knex: store.knex,
+      logger,
+      async close() {
+        clearInterval(sweep);
+        for (const stop of stops.reverse()) await stop().catch((e: unknown) => logger.warn({ err: e }, 'feature stop failed'));
+        await store.close();
+      },
+    };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}

@@ -1,0 +1,340 @@
+/**
+ * A real, small SAML 2.0 IdP for the demo gateway and the tests: HTTP-Redirect AuthnRequest in,
+ * a user picker, then an auto-posting form with a Response signed at run time (xml-crypto,
+ * RSA-SHA256, exclusive c14n). `buildResponse` forges any variant a test needs.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { inflateRawSync } from 'node:zlib';
+import { SignedXml } from 'xml-crypto';
+import { NS, attr, child, is, parseXml, text } from '../idp/saml-xml.ts';
+import { generateKeyPairAndCert } from './certs.ts';
+import type { KeyPairAndCert } from './certs.ts';
+
+export interface DemoUser {
+  username: string;
+  /** When unset, any password is accepted (demo). */
+  password?: string;
+  email: string;
+  givenName?: string;
+  familyName?: string;
+  groups: string[];
+  /** Defaults to the email (emailAddress format). */
+  nameId?: string;
+  /** `azure` sends the Azure AD / ADFS claim URIs instead of the short names; `both` sends both. */
+  attributeStyle?: AttributeStyle;
+}
+
+export type AttributeStyle = 'simple' | 'azure' | 'both';
+
+export interface BuildResponseOptions {
+  user: DemoUser;
+  /** The SP's ACS URL: Destination and Recipient unless overridden. */
+  acsUrl: string;
+  /** The SP's entity ID, put in the AudienceRestriction unless `audience` overrides. */
+  spEntityId: string;
+  audience?: string;
+  /** The AuthnRequest ID; omit for an unsolicited (IdP-initiated) response. */
+  inResponseTo?: string;
+  /** Overrides the Response's InResponseTo only (null omits it). */
+  responseInResponseTo?: string | null;
+  /** Overrides the Response Destination (null omits it). */
+  destination?: string | null;
+  recipient?: string;
+  /** Issuer of the Assertion and the Response (default: this IdP). */
+  issuer?: string;
+  /** Overrides the Response Issuer only (null omits it). */
+  responseIssuer?: string | null;
+  issueInstant?: Date;
+  /** Conditions NotBefore (default: now). */
+  notBefore?: Date;
+  /** Conditions and SubjectConfirmationData NotOnOrAfter (default: now + 5 min). */
+  notOnOrAfter?: Date;
+  assertionId?: string;
+  responseId?: string;
+  nameId?: string;
+  nameIdFormat?: string;
+  sessionIndex?: string;
+  /** Merged over the user's attributes (a value of [] drops one). */
+  attributes?: Record<string, string | string[]>;
+  attributeStyle?: AttributeStyle;
+  /** What gets an enveloped signature (default: the assertion). */
+  sign?: 'assertion' | 'response' | 'both' | 'none';
+  /** Sign with this key (its cert goes in KeyInfo) instead of the IdP's own: an attacker. */
+  signingKey?: KeyPairAndCert;
+  /** Top-level StatusCode (default Success); `statusMessage` adds a StatusMessage. */
+  statusCode?: string;
+  statusMessage?: string;
+  /** Adds a second, unsigned assertion (for evil@example.com) before or after the real one. */
+  extraAssertion?: 'before' | 'after';
+  /** Leaves the assertion out (an error response). */
+  omitAssertion?: boolean;
+  /** Alters the XML after signing (tampering, wrapping). */
+  alterXml?: (xml: string) => string;
+}
+
+export interface SamlIdp {
+  url: string;
+  /** HTTP-Redirect SingleSignOnService: give it to the SP as `entryPoint`. */
+  entryPoint: string;
+  metadataUrl: string;
+  issuer: string;
+  certPem: string;
+  close(): Promise<void>;
+  /** A base64 SAMLResponse as this IdP (or a forger) would post it. */
+  buildResponse(o: BuildResponseOptions): string;
+}
+
+export interface StartSamlIdpOptions {
+  port?: number;
+  host?: '127.0.0.1';
+  issuer: string;
+  users: DemoUser[];
+  keyPair?: KeyPairAndCert;
+}
+
+const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
+const SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
+const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
+const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
+const EMAIL_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
+const UNSPECIFIED_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified';
+const AZURE = {
+  email: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress',
+  givenName: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname',
+  familyName: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname',
+  groups: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/groups',
+};
+
+export async function startSamlIdp(opts: StartSamlIdpOptions): Promise<SamlIdp> {
+  const keys = opts.keyPair ?? generateKeyPairAndCert(`Gatehouse demo IdP ${opts.issuer}`);
+  const build = (o: BuildResponseOptions): string => buildSignedResponse(o, opts.issuer, keys);
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => send(res, 400, 'text/plain', `Bad request: ${e instanceof Error ? e.message : String(e)}`));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const u = new URL(req.url ?? '/', url);
+    if (req.method === 'GET' && u.pathname === '/sso') {
+      const authn = readAuthnRequest(u.searchParams.get('SAMLRequest'));
+      return send(res, 200, 'text/html', loginPage(u.searchParams.get('SAMLRequest') ?? '', u.searchParams.get('RelayState'), authn.spEntityId, opts.users));
+    }
+    if (req.method === 'POST' && u.pathname === '/sso') {
+      const form = new URLSearchParams(await readBody(req));
+      const authn = readAuthnRequest(form.get('SAMLRequest'));
+      const user = opts.users.find((x) => x.username === form.get('username'));
+      if (!user || (user.password !== undefined && user.password !== form.get('password'))) {
+        return send(res, 401, 'text/html', loginPage(form.get('SAMLRequest') ?? '', form.get('RelayState'), authn.spEntityId, opts.users, 'Unknown user or wrong password.'));
+      }
+      const samlResponse = build({ user, acsUrl: authn.acsUrl, spEntityId: authn.spEntityId, inResponseTo: authn.id });
+      return send(res, 200, 'text/html', autoPostPage(authn.acsUrl, samlResponse, form.get('RelayState')));
+    }
+    if (req.method === 'GET' && u.pathname === '/metadata') return send(res, 200, 'application/samlmetadata+xml', idpMetadata(opts.issuer, `${url}/sso`, keys.certPem));
+    send(res, 404, 'text/plain', 'Not found');
+  }
+
+  return {
+    url,
+    entryPoint: `${url}/sso`,
+    metadataUrl: `${url}/metadata`,
+    issuer: opts.issuer,
+    certPem: keys.certPem,
+    buildResponse: build,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+// ------------------------------------------------------------------ the Response
+
+function buildSignedResponse(o: BuildResponseOptions, idpIssuer: string, idpKeys: KeyPairAndCert): string {
+  const now = Date.now();
+  const instant = iso(o.issueInstant ?? new Date(now));
+  const notOnOrAfter = iso(o.notOnOrAfter ?? new Date(now + 5 * 60 * 1000));
+  const assertionId = o.assertionId ?? newId();
+  const responseId = o.responseId ?? newId();
+  const issuer = o.issuer ?? idpIssuer;
+  const responseIssuer = o.responseIssuer === undefined ? issuer : o.responseIssuer;
+  const responseIrt = o.responseInResponseTo === undefined ? o.inResponseTo : o.responseInResponseTo;
+  const destination = o.destination === undefined ? o.acsUrl : o.destination;
+  const nameIdFormat = o.nameIdFormat ?? ((o.nameId ?? o.user.nameId) !== undefined ? UNSPECIFIED_FORMAT : EMAIL_FORMAT);
+  const assertion = (id: string, nameId: string, attributes: Record<string, string | string[]>): string =>
+    `<saml:Assertion xmlns:saml="${NS.assertion}" ID="${id}" Version="2.0" IssueInstant="${instant}">` +
+    `<saml:Issuer>${esc(issuer)}</saml:Issuer>` +
+    `<saml:Subject><saml:NameID Format="${esc(nameIdFormat)}">${esc(nameId)}</saml:NameID>` +
+    `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData` +
+    (o.inResponseTo === undefined ? '' : ` InResponseTo="${esc(o.inResponseTo)}"`) +
+    ` NotOnOrAfter="${notOnOrAfter}" Recipient="${esc(o.recipient ?? o.acsUrl)}"/></saml:SubjectConfirmation></saml:Subject>` +
+    `<saml:Conditions NotBefore="${iso(o.notBefore ?? new Date(now))}" NotOnOrAfter="${notOnOrAfter}">` +
+    `<saml:AudienceRestriction><saml:Audience>${esc(o.audience ?? o.spEntityId)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
+    `<saml:AuthnStatement AuthnInstant="${instant}" SessionIndex="${esc(o.sessionIndex ?? newId())}"><saml:AuthnContext>` +
+    `<saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef>` +
+    `</saml:AuthnContext></saml:AuthnStatement>${attributeStatement(attributes)}</saml:Assertion>`;
+
+  const attrs = { ...userAttributes(o.user, o.attributeStyle ?? o.user.attributeStyle ?? 'simple'), ...o.attributes };
+  const real = o.omitAssertion ? '' : assertion(assertionId, o.nameId ?? o.user.nameId ?? o.user.email, attrs);
+  const evil = o.extraAssertion ? assertion(newId(), 'evil@example.com', { email: 'evil@example.com', groups: ['admin'] }) : '';
+  const status =
+    `<samlp:Status><samlp:StatusCode Value="${esc(o.statusCode ?? SUCCESS)}"/>` +
+    (o.statusMessage === undefined ? '' : `<samlp:StatusMessage>${esc(o.statusMessage)}</samlp:StatusMessage>`) +
+    `</samlp:Status>`;
+  let xml =
+    `<samlp:Response xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}" ID="${responseId}" Version="2.0" IssueInstant="${instant}"` +
+    (destination === null ? '' : ` Destination="${esc(destination)}"`) +
+    (responseIrt == null ? '' : ` InResponseTo="${esc(responseIrt)}"`) +
+    '>' +
+    (responseIssuer === null ? '' : `<saml:Issuer>${esc(responseIssuer)}</saml:Issuer>`) +
+    status +
+    (o.extraAssertion === 'before' ? evil + real : real + evil) +
+    '</samlp:Response>';
+
+  const key = o.signingKey ?? idpKeys;
+  const sign = o.sign ?? 'assertion';
+  if (!o.omitAssertion && (sign === 'assertion' || sign === 'both')) xml = signElement(xml, assertionId, true, key);
+  if (sign === 'response' || sign === 'both') xml = signElement(xml, responseId, responseIssuer !== null, key);
+  if (o.alterXml) xml = o.alterXml(xml);
+  return Buffer.from(xml, 'utf8').toString('base64');
+}
+
+/** Enveloped signature over the element with this ID, placed after its Issuer as the schema wants. */
+function signElement(xml: string, id: string, hasIssuer: boolean, key: KeyPairAndCert): string {
+  const sig = new SignedXml({
+    privateKey: key.privateKeyPem,
+    publicCert: key.certPem,
+    signatureAlgorithm: RSA_SHA256,
+    canonicalizationAlgorithm: EXC_C14N,
+  });
+  const target = `//*[@ID='${id}']`;
+  sig.addReference({ xpath: target, transforms: [ENVELOPED, EXC_C14N], digestAlgorithm: SHA256 });
+  sig.computeSignature(xml, {
+    prefix: 'ds',
+    location: hasIssuer ? { reference: `${target}/*[local-name(.)='Issuer']`, action: 'after' } : { reference: target, action: 'prepend' },
+  });
+  return sig.getSignedXml();
+}
+
+function userAttributes(u: DemoUser, style: AttributeStyle): Record<string, string | string[]> {
+  const simple: Record<string, string | string[]> = { email: u.email, groups: u.groups };
+  if (u.givenName !== undefined) simple.givenName = u.givenName;
+  if (u.familyName !== undefined) simple.familyName = u.familyName;
+  if (style === 'simple') return simple;
+  const azure: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(simple)) azure[AZURE[k as keyof typeof AZURE]] = v;
+  return style === 'azure' ? azure : { ...simple, ...azure };
+}
+
+function attributeStatement(attrs: Record<string, string | string[]>): string {
+  const items = Object.entries(attrs)
+    .map(([name, v]) => [name, Array.isArray(v) ? v : [v]] as const)
+    .filter(([, values]) => values.length > 0)
+    .map(
+      ([name, values]) =>
+        `<saml:Attribute Name="${esc(name)}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:${name.includes(':') ? 'uri' : 'basic'}">` +
+        values.map((v) => `<saml:AttributeValue>${esc(v)}</saml:AttributeValue>`).join('') +
+        '</saml:Attribute>',
+    );
+  return items.length === 0 ? '' : `<saml:AttributeStatement>${items.join('')}</saml:AttributeStatement>`;
+}
+
+// ------------------------------------------------------------------ HTTP
+
+interface AuthnRequestInfo {
+  id: string;
+  acsUrl: string;
+  spEntityId: string;
+}
+
+function readAuthnRequest(encoded: string | null): AuthnRequestInfo {
+  if (!encoded) throw new Error('SAMLRequest is missing');
+  const doc = parseXml(inflateRawSync(Buffer.from(encoded, 'base64')).toString('utf8'));
+  const req = doc.documentElement;
+  if (!req || !is(req, NS.protocol, 'AuthnRequest')) throw new Error('SAMLRequest is not an AuthnRequest');
+  const issuerEl = child(req, NS.assertion, 'Issuer');
+  const id = attr(req, 'ID');
+  const acsUrl = attr(req, 'AssertionConsumerServiceURL');
+  if (!id || !acsUrl || !issuerEl) throw new Error('the AuthnRequest needs ID, AssertionConsumerServiceURL and Issuer');
+  if (!/^https?:\/\//.test(acsUrl)) throw new Error('AssertionConsumerServiceURL must be http(s)');
+  return { id, acsUrl, spEntityId: text(issuerEl).trim() };
+}
+
+function loginPage(samlRequest: string, relayState: string | null, sp: string, users: DemoUser[], error?: string): string {
+  const rows = users.map((u) => `<li><code>${esc(u.username)}</code> ${esc(u.email)} (${esc(u.groups.join(', ') || 'no groups')})${u.password === undefined ? '' : ' [password]'}</li>`);
+  return page(
+    'Demo SAML IdP: sign in',
+    `<h1>Demo SAML IdP</h1><p>Signing in to <code>${esc(sp)}</code>.</p>` +
+      (error ? `<p role="alert" style="color:#b00">${esc(error)}</p>` : '') +
+      `<form method="post" action="/sso">` +
+      `<input type="hidden" name="SAMLRequest" value="${esc(samlRequest)}">` +
+      (relayState === null ? '' : `<input type="hidden" name="RelayState" value="${esc(relayState)}">`) +
+      `<p><label>Username <input name="username" value="" autofocus required></label></p>` +
+      `<p><label>Password <input type="password" name="password" value=""></label> (any, unless marked [password])</p>` +
+      `<p><button type="submit">Sign in</button></p></form><h2>Demo users</h2><ul>${rows.join('')}</ul>`,
+  );
+}
+
+function autoPostPage(acsUrl: string, samlResponse: string, relayState: string | null): string {
+  return page(
+    'Signing you in…',
+    `<form method="post" action="${esc(acsUrl)}">` +
+      `<input type="hidden" name="SAMLResponse" value="${esc(samlResponse)}">` +
+      (relayState === null ? '' : `<input type="hidden" name="RelayState" value="${esc(relayState)}">`) +
+      `<noscript><p>JavaScript is off: press the button to continue.</p><button type="submit">Continue</button></noscript></form>` +
+      `<script>document.forms[0].submit()</script>`,
+  );
+}
+
+function idpMetadata(entityId: string, ssoUrl: string, certPem: string): string {
+  const cert = certPem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, '');
+  return (
+    `<?xml version="1.0"?>\n<md:EntityDescriptor xmlns:md="${NS.metadata}" xmlns:ds="${NS.dsig}" entityID="${esc(entityId)}">` +
+    `<md:IDPSSODescriptor WantAuthnRequestsSigned="false" protocolSupportEnumeration="${NS.protocol}">` +
+    `<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>` +
+    `<md:NameIDFormat>${EMAIL_FORMAT}</md:NameIDFormat>` +
+    `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${esc(ssoUrl)}"/>` +
+    `</md:IDPSSODescriptor></md:EntityDescriptor>\n`
+  );
+}
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title></head><body>${body}</body></html>`;
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > 1024 * 1024) throw new Error('body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function newId(): string {
+  return `_${randomBytes(20).toString('hex')}`;
+}
+
+function iso(d: Date): string {
+  return d.toISOString();
+}
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}

@@ -1,0 +1,23 @@
+/**
+ * Optional features (SCIM, webhooks, admin API) plug into the gateway here: each contributes
+ * routers built from the context, login hooks that run inside the login transaction, and
+ * background workers. A new feature is one module plus one line in `featuresFor`.
+ */
+import type { Router } from 'express';
+import type { ResolvedConfig } from '../plugin/config/schema.ts';
+import type { GatehouseContext, LoginHook } from '../plugin/context.ts';
+import type { KnexStore } from './store/knex-store.ts';
+
+export interface Feature {
+  name: string;
+  routers?: ((ctx: GatehouseContext) => Router | Promise<Router>)[];
+  loginHooks?: LoginHook[];
+  /** Starts background work once the context exists; returns a stop function. */
+  start?: (ctx: GatehouseContext) => (() => Promise<void>) | Promise<() => Promise<void>>;
+}
+
+export function featuresFor(_config: ResolvedConfig, _store: KnexStore): Feature[] {
+  const features: Feature[] = [];
+  // One line per feature, e.g.: features.push(scimFeature(config, store));
+  return features;
+}

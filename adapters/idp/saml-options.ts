@@ -1,0 +1,103 @@
+/**
+ * SamlProviderConfig (what the user wrote) -> ResolvedSamlOptions (what the adapter trusts):
+ * PEMs loaded from paths, certificates parsed once at start, the ACS URL fixed.
+ */
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { ConfigError } from '../../plugin/errors.ts';
+import type { SamlProviderConfig } from '../../plugin/config/schema.ts';
+
+export interface ResolvedSamlOptions {
+  providerId: string;
+  /** `${baseUrl}/auth/${id}/callback`: HTTP-POST ACS, expected Destination and Recipient. */
+  acsUrl: string;
+  entryPoint: string;
+  idpIssuer: string;
+  /** Our SP entity ID, also the Audience we require. */
+  spEntityId: string;
+  /** Trusted IdP signing certificates, PEM (several during a key rollover). */
+  idpCerts: string[];
+  privateKey: string | undefined;
+  publicCert: string | undefined;
+  wantAssertionsSigned: boolean;
+  wantAuthnResponseSigned: boolean;
+  acceptedClockSkewMs: number;
+  requestIdExpirationPeriodMs: number;
+  allowIdpInitiated: boolean;
+  /** NameIDPolicy Format we ask for; null asks for none (the IdP's default, the most portable). */
+  identifierFormat: string | null;
+}
+
+export function acsUrlFor(baseUrl: string, providerId: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/auth/${encodeURIComponent(providerId)}/callback`;
+}
+
+export function resolveSamlOptions(provider: SamlProviderConfig, baseUrl: string): ResolvedSamlOptions {
+  const at = (key: string): string => `providers[${provider.id}].${key}`;
+  const certInputs = Array.isArray(provider.idpCert) ? provider.idpCert : [provider.idpCert];
+  if (certInputs.length === 0) throw new ConfigError(at('idpCert'), 'at least one IdP certificate is required');
+  const idpCerts = certInputs.map((c, i) => loadCertificate(c, at(Array.isArray(provider.idpCert) ? `idpCert[${i}]` : 'idpCert')));
+
+  const privateKey = provider.privateKey === undefined ? undefined : loadPrivateKey(provider.privateKey, at('privateKey'));
+  const publicCert = provider.publicCert === undefined ? undefined : loadCertificate(provider.publicCert, at('publicCert'));
+  if ((privateKey === undefined) !== (publicCert === undefined)) {
+    throw new ConfigError(at(privateKey === undefined ? 'privateKey' : 'publicCert'), 'privateKey and publicCert go together');
+  }
+  if (!provider.wantAssertionsSigned && !provider.wantAuthnResponseSigned) {
+    // node-saml would still demand one signature; say so at start rather than at the first login.
+    throw new ConfigError(at('wantAssertionsSigned'), 'at least one of wantAssertionsSigned and wantAuthnResponseSigned must be true');
+  }
+  return {
+    providerId: provider.id,
+    acsUrl: acsUrlFor(baseUrl, provider.id),
+    entryPoint: provider.entryPoint,
+    idpIssuer: provider.idpIssuer,
+    spEntityId: provider.issuer,
+    idpCerts,
+    privateKey,
+    publicCert,
+    wantAssertionsSigned: provider.wantAssertionsSigned,
+    wantAuthnResponseSigned: provider.wantAuthnResponseSigned,
+    acceptedClockSkewMs: provider.acceptedClockSkewMs,
+    requestIdExpirationPeriodMs: provider.requestIdExpirationPeriodMs,
+    allowIdpInitiated: provider.allowIdpInitiated,
+    identifierFormat: provider.identifierFormat ?? null,
+  };
+}
+
+/** A PEM as is, a path to a PEM file, or a bare base64 DER body (as IdP metadata shows it). */
+function loadCertificate(value: string, path: string): string {
+  const pem = loadPem(value, path, true);
+  try {
+    new X509Certificate(pem);
+  } catch {
+    throw new ConfigError(path, 'is not a valid X.509 certificate');
+  }
+  return pem;
+}
+
+function loadPrivateKey(value: string, path: string): string {
+  const pem = loadPem(value, path, false);
+  try {
+    createPrivateKey(pem);
+  } catch {
+    throw new ConfigError(path, 'is not a valid private key');
+  }
+  return pem;
+}
+
+function loadPem(value: string, path: string, allowBareBase64: boolean): string {
+  const v = value.trim();
+  if (v.includes('-----BEGIN')) return v;
+  if (existsSync(v)) {
+    const content = readFileSync(v, 'utf8').trim();
+    if (!content.includes('-----BEGIN')) throw new ConfigError(path, `file ${v} holds no PEM block`);
+    return content;
+  }
+  const body = v.replace(/\s+/g, '');
+  if (allowBareBase64 && body.length >= 64 && /^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
+    const lines = body.match(/.{1,64}/g) ?? [];
+    return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----`;
+  }
+  throw new ConfigError(path, 'is neither a PEM nor the path of a readable PEM file');
+}

@@ -1,0 +1,216 @@
+/**
+ * The SAML 2.0 service-provider adapter: SP-initiated Web SSO over HTTP-Redirect (AuthnRequest)
+ * and HTTP-POST (Response at the ACS), with node-saml doing the XML signature and the
+ * Conditions/Audience checks and `saml-checks.ts` doing what node-saml does not (docs/saml.md).
+ *
+ * Request IDs and seen assertion IDs live in the shared SamlStateCache (database or Redis), so any
+ * instance can take the response; node-saml's own in-memory cache is never used.
+ */
+import { randomBytes } from 'node:crypto';
+import { inflateRawSync } from 'node:zlib';
+import { SAML, ValidateInResponseTo } from '@node-saml/passport-saml';
+import type { CacheProvider, Profile } from '@node-saml/passport-saml';
+import type { SamlProviderConfig } from '../../plugin/config/schema.ts';
+import type { FlowState, IdpAdapter, SamlStateCache, VerifiedAssertion } from '../../plugin/ports.ts';
+import { checkSignedAssertion, inspectResponse } from './saml-checks.ts';
+import type { AssertionFacts, ResponseShape } from './saml-checks.ts';
+import { samlReject, translateLibraryError } from './saml-errors.ts';
+import { resolveSamlOptions } from './saml-options.ts';
+import type { ResolvedSamlOptions } from './saml-options.ts';
+import { XmlParseError, parseXml } from './saml-xml.ts';
+
+export type { SamlRejectReason } from './saml-errors.ts';
+export { acsUrlFor } from './saml-options.ts';
+
+export interface SamlAdapterDeps {
+  /** Public base URL of this service; the ACS is `${baseUrl}/auth/${id}/callback`. */
+  baseUrl: string;
+  cache: SamlStateCache;
+  /** Clock for our own checks (ms). node-saml's Conditions check uses the system clock. */
+  now?: () => number;
+}
+
+/** One pending login in the browser's flow state, keyed by its RelayState. */
+interface PendingLogin {
+  requestId: string;
+  returnTo?: string;
+  expiresAt: number;
+}
+
+const MAX_PENDING = 10;
+/** Largest SAMLResponse we read (base64 chars); real ones are a few KB. */
+const MAX_RESPONSE_CHARS = 512 * 1024;
+
+/**
+ * node-saml insists on a cache provider. With `validateInResponseTo: never` it never calls it;
+ * this one makes sure nothing is ever kept in process memory if that changes.
+ */
+const noCache: CacheProvider = {
+  saveAsync: async () => null,
+  getAsync: async () => null,
+  removeAsync: async () => null,
+};
+
+export function createSamlAdapter(provider: SamlProviderConfig, deps: SamlAdapterDeps): IdpAdapter {
+  const opts = resolveSamlOptions(provider, deps.baseUrl);
+  const now = deps.now ?? Date.now;
+  const flowKey = `saml:${opts.providerId}`;
+  const saml = new SAML({
+    callbackUrl: opts.acsUrl,
+    entryPoint: opts.entryPoint,
+    issuer: opts.spEntityId,
+    audience: opts.spEntityId,
+    idpCert: opts.idpCerts,
+    idpIssuer: opts.idpIssuer,
+    ...(opts.privateKey !== undefined ? { privateKey: opts.privateKey, publicCert: opts.publicCert } : {}),
+    signatureAlgorithm: 'sha256',
+    wantAssertionsSigned: opts.wantAssertionsSigned,
+    wantAuthnResponseSigned: opts.wantAuthnResponseSigned,
+    acceptedClockSkewMs: opts.acceptedClockSkewMs,
+    // InResponseTo is checked by us, from the signed assertion, against the shared cache.
+    validateInResponseTo: ValidateInResponseTo.never,
+    cacheProvider: noCache,
+    identifierFormat: opts.identifierFormat,
+    // A RequestedAuthnContext makes Azure AD refuse MFA/Windows logins (AADSTS75011); ask for none.
+    disableRequestedAuthnContext: true,
+  });
+
+  return {
+    id: opts.providerId,
+    type: 'saml',
+
+    async begin({ flow, returnTo }) {
+      const relayState = randomBytes(24).toString('base64url');
+      const url = await saml.getAuthorizeUrlAsync(relayState, undefined, {});
+      const requestId = requestIdOf(url);
+      const expiresAt = now() + opts.requestIdExpirationPeriodMs;
+      await deps.cache.saveRequestId(opts.providerId, requestId, expiresAt);
+      rememberPending(flow, flowKey, relayState, { requestId, returnTo, expiresAt }, now());
+      return url;
+    },
+
+    async complete({ flow, method, body }) {
+      if (method.toUpperCase() !== 'POST') {
+        throw samlReject('wrong_binding', 'The SAML ACS takes the HTTP-POST binding only');
+      }
+      const { SAMLResponse, RelayState } = body;
+      if (typeof SAMLResponse !== 'string' || SAMLResponse.length === 0) {
+        throw samlReject('missing_saml_response', 'The POST carries no SAMLResponse');
+      }
+      const relayState = typeof RelayState === 'string' && RelayState !== '' ? RelayState : undefined;
+      const shape = inspectResponse(parseResponse(SAMLResponse));
+      const profile = await verifySignatures(saml, opts, SAMLResponse, shape);
+      const facts = checkSignedAssertion(signedAssertionOf(profile), shape, {
+        acsUrl: opts.acsUrl,
+        idpIssuer: opts.idpIssuer,
+        audience: opts.spEntityId,
+        skewMs: opts.acceptedClockSkewMs,
+        nowMs: now(),
+        responseSigned: opts.wantAuthnResponseSigned,
+      });
+      const returnTo = await settle(facts, flow, relayState);
+      return toVerifiedAssertion(facts, returnTo);
+    },
+
+    metadata() {
+      return saml.generateServiceProviderMetadata(null, opts.publicCert ?? null);
+    },
+  };
+
+  /** Solicitation, flow binding, replay: the checks that need state. Returns the stored returnTo. */
+  async function settle(facts: AssertionFacts, flow: FlowState, relayState: string | undefined): Promise<string | undefined> {
+    if (facts.inResponseTo === undefined && !opts.allowIdpInitiated) {
+      throw samlReject('idp_initiated_not_allowed', 'Unsolicited (IdP-initiated) SAML responses are not allowed for this provider (allowIdpInitiated)');
+    }
+    const pending = facts.inResponseTo === undefined || relayState === undefined ? undefined : takePending(flow, flowKey, relayState);
+    if (pending && pending.requestId !== facts.inResponseTo) {
+      throw samlReject('relay_state_mismatch', 'The SAML response answers another login than the one this browser started');
+    }
+    if (!(await deps.cache.rememberAssertion(opts.providerId, facts.id, facts.expiresAtMs))) {
+      throw samlReject('assertion_replayed', `The SAML assertion ${facts.id.slice(0, 80)} was already used (replay)`);
+    }
+    if (facts.inResponseTo !== undefined && !(await deps.cache.consumeRequestId(opts.providerId, facts.inResponseTo))) {
+      throw samlReject('unknown_in_response_to', 'The SAML response answers no pending request of ours (unknown, expired or already used InResponseTo)');
+    }
+    return pending?.returnTo;
+  }
+}
+
+function parseResponse(samlResponse: string) {
+  if (samlResponse.length > MAX_RESPONSE_CHARS || !/^[A-Za-z0-9+/=\s]+$/.test(samlResponse)) {
+    throw samlReject('malformed_response', 'The SAMLResponse is not base64 (or is too large)');
+  }
+  try {
+    return parseXml(Buffer.from(samlResponse, 'base64').toString('utf8'));
+  } catch (e) {
+    const why = e instanceof XmlParseError ? e.message : 'unreadable';
+    throw samlReject('malformed_response', `The SAMLResponse is not well-formed XML (${why.slice(0, 200)})`, e);
+  }
+}
+
+async function verifySignatures(saml: SAML, opts: ResolvedSamlOptions, samlResponse: string, shape: ResponseShape): Promise<Profile> {
+  let profile: Profile | null;
+  try {
+    ({ profile } = await saml.validatePostResponseAsync({ SAMLResponse: samlResponse }));
+  } catch (e) {
+    throw translateLibraryError(e, { response: shape.response, assertion: shape.assertion, trustedCerts: opts.idpCerts });
+  }
+  if (!profile) throw samlReject('missing_assertion', 'The SAML response carries no assertion');
+  return profile;
+}
+
+/** The assertion exactly as node-saml's signature check returned it (canonical signed bytes), parsed. */
+function signedAssertionOf(profile: Profile) {
+  const xml = profile.getAssertionXml?.();
+  if (typeof xml !== 'string') throw samlReject('invalid_signature', 'No signed assertion came out of the signature check');
+  try {
+    return parseXml(xml).documentElement!;
+  } catch (e) {
+    throw samlReject('malformed_assertion', 'The signed assertion could not be read back', e);
+  }
+}
+
+function toVerifiedAssertion(facts: AssertionFacts, returnTo: string | undefined): VerifiedAssertion {
+  return {
+    subject: facts.nameId,
+    // Our fields last: an attribute named "issuer" or "nameID" cannot stand in for them.
+    raw: {
+      ...facts.attributes,
+      nameID: facts.nameId,
+      nameIDFormat: facts.nameIdFormat,
+      sessionIndex: facts.sessionIndex,
+      issuer: facts.issuer,
+    },
+    returnTo,
+  };
+}
+
+/** The ID of the AuthnRequest node-saml just deflated into the redirect URL. */
+function requestIdOf(url: string): string {
+  const encoded = new URL(url).searchParams.get('SAMLRequest');
+  if (!encoded) throw new TypeError('node-saml built no SAMLRequest');
+  const id = parseXml(inflateRawSync(Buffer.from(encoded, 'base64')).toString('utf8')).documentElement?.getAttribute('ID');
+  if (!id) throw new TypeError('node-saml built an AuthnRequest without ID');
+  return id;
+}
+
+function pendingMap(flow: FlowState, key: string): Record<string, PendingLogin> {
+  const v = flow[key];
+  return v !== null && typeof v === 'object' ? (v as Record<string, PendingLogin>) : {};
+}
+
+function rememberPending(flow: FlowState, key: string, relayState: string, p: PendingLogin, nowMs: number): void {
+  const live = Object.entries(pendingMap(flow, key)).filter(([, v]) => v.expiresAt > nowMs);
+  live.push([relayState, p]);
+  // A few parallel tabs are fine; an ever-growing session is not.
+  flow[key] = Object.fromEntries(live.slice(-MAX_PENDING));
+}
+
+function takePending(flow: FlowState, key: string, relayState: string): PendingLogin | undefined {
+  const map = pendingMap(flow, key);
+  if (!Object.hasOwn(map, relayState)) return undefined;
+  const p = map[relayState];
+  const rest = Object.fromEntries(Object.entries(map).filter(([k]) => k !== relayState));
+  flow[key] = rest;
+  return p;
+}

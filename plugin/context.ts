@@ -1,0 +1,52 @@
+/**
+ * Everything a request handler needs, resolved once at start. Routers and the provisioning
+ * pipeline receive this object; nothing reads raw config after start.
+ */
+import type { Logger } from 'pino';
+import type { ProviderConfig, ResolvedConfig } from './config/schema.ts';
+import type { ClaimsNormalizer } from './login/claims.ts';
+import type { MappingEngine, OrgCatalog } from './mapping/index.ts';
+import type { Metrics } from './http/metrics.ts';
+import type { IdpAdapter, StoreOps, Store } from './ports.ts';
+import type { Claims, Membership, UserRecord } from './types.ts';
+
+export interface ProviderRuntime {
+  config: ProviderConfig;
+  adapter: IdpAdapter;
+  normalize: ClaimsNormalizer;
+}
+
+/** Facts about a committed-to-be login, handed to hooks inside the login transaction. */
+export interface LoginEvent {
+  kind: 'login';
+  user: UserRecord;
+  claims: Claims;
+  /** The user row was created by this login. */
+  created: boolean;
+  /** The user is waiting for approval. */
+  pending: boolean;
+  memberships: Membership[];
+}
+
+/**
+ * Runs inside the login transaction (e.g. the webhook outbox writes its event here, so a
+ * rolled-back login sends nothing).
+ */
+export type LoginHook = (tx: StoreOps, event: LoginEvent) => Promise<void>;
+
+export interface GatehouseContext {
+  config: ResolvedConfig;
+  store: Store;
+  providers: Map<string, ProviderRuntime>;
+  catalog: OrgCatalog;
+  engines: { forProvider(providerId: string): MappingEngine; global: MappingEngine };
+  logger: Logger;
+  metrics: Metrics;
+  loginHooks: LoginHook[];
+  /**
+   * Library hook for Azure group overage: fetch the user's groups (e.g. from Microsoft Graph)
+   * when the IdP said it did not send them. Return null when they cannot be had.
+   */
+  resolveGroups?: ((claims: Claims) => Promise<string[] | null>) | undefined;
+  now: () => number;
+}

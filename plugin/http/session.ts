@@ -1,0 +1,83 @@
+/**
+ * Session shape and the per-request user check: every request with a session re-reads the
+ * user's status (one primary-key lookup), so a deprovisioned or rejected user's sessions die
+ * on their next request, and a pending user is confined to the waiting room.
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { GatehouseContext } from '../context.ts';
+import type { UserStatus } from '../types.ts';
+
+export interface SessionUser {
+  userId: string;
+  provider: string;
+  loginAt: number;
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    gatehouse?: SessionUser;
+    /** Per-provider state carried across the IdP round trip (state, nonce, PKCE, RelayState). */
+    gatehouseFlow?: Record<string, unknown>;
+  }
+}
+
+export interface RequestUser {
+  id: string;
+  status: UserStatus;
+  instanceAdmin: boolean;
+  provider: string | null;
+  /** Set when authenticated by an admin API token rather than a session. */
+  token?: { id: string; name: string } | undefined;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    gatehouseUser?: RequestUser | undefined;
+  }
+}
+
+export const WAITING_ROOM_PATH = '/auth/waiting-room';
+
+/** Paths a pending user may still reach. */
+const PENDING_ALLOWED = new Set([WAITING_ROOM_PATH, '/auth/logout', '/auth/me', '/healthz']);
+
+function destroy(req: Request): Promise<void> {
+  return new Promise((resolve) => req.session.destroy(() => resolve()));
+}
+
+export function wantsHtml(req: Request): boolean {
+  const accept = req.headers.accept ?? '';
+  return accept.includes('text/html') && !accept.includes('application/json');
+}
+
+/** Loads `req.gatehouseUser` from the session and enforces the user's current status. */
+export function sessionUser(ctx: GatehouseContext): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const s = req.session?.gatehouse;
+    if (!s) return next();
+    ctx.store.getUserStatus(s.userId).then(async (status) => {
+      if (!status || status.status === 'deprovisioned' || status.status === 'rejected') {
+        ctx.logger.info({ userId: s.userId, status: status?.status ?? 'deleted' }, 'session ended: user no longer active');
+        await destroy(req);
+        res.clearCookie(ctx.config.sessions.cookieName, { path: '/' });
+        req.gatehouseUser = undefined;
+        return next();
+      }
+      req.gatehouseUser = { id: s.userId, status: status.status, instanceAdmin: status.instanceAdmin, provider: s.provider };
+      if (status.status === 'pending_approval' && !PENDING_ALLOWED.has(req.path)) {
+        if (req.method === 'GET' && wantsHtml(req)) return res.redirect(302, WAITING_ROOM_PATH);
+        return res.status(403).json({ error: 'pending_approval', message: ctx.config.waitingRoom.message, waitingRoom: WAITING_ROOM_PATH });
+      }
+      next();
+    }, next);
+  };
+}
+
+/** For the host application's routes: 401 without an active user. */
+export function requireUser(): RequestHandler {
+  return (req, res, next) => {
+    const u = req.gatehouseUser;
+    if (!u || u.status !== 'active') return res.status(401).json({ error: 'unauthenticated' });
+    next();
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * The policy gate in front of provisioning: allowlist and the run-time FirstLoginPolicy.
+ */
+import type { ResolvedConfig } from '../config/schema.ts';
+import { GatehouseError } from '../errors.ts';
+import type { StoreOps } from '../ports.ts';
+import type { FirstLoginPolicy } from '../types.ts';
+
+/** True when `email` matches an entry: an exact address or `@domain` (case-insensitive). */
+export function matchesAllowlist(email: string, entries: readonly string[]): boolean {
+  const e = email.toLowerCase();
+  const at = e.lastIndexOf('@');
+  const domain = at >= 0 ? e.slice(at) : null;
+  for (const raw of entries) {
+    const entry = raw.trim().toLowerCase();
+    if (entry === e) return true;
+    if (domain !== null && entry.startsWith('@') && entry === domain) return true;
+  }
+  return false;
+}
+
+/** Throws ERR_NOT_ALLOWLISTED (403, with the operator's message) when the allowlist refuses. */
+export async function checkAllowlist(
+  allowlist: ResolvedConfig['allowlist'],
+  email: string | null,
+  store: Pick<StoreOps, 'listAllowlist'>,
+): Promise<void> {
+  if (!allowlist.enabled) return;
+  if (email !== null) {
+    if (matchesAllowlist(email, allowlist.entries)) return;
+    if (allowlist.allowDbOverrides) {
+      const rows = await store.listAllowlist();
+      if (matchesAllowlist(email, rows.map((r) => r.entry))) return;
+    }
+  }
+  throw new GatehouseError('ERR_NOT_ALLOWLISTED', allowlist.message, {
+    details: { reason: email === null ? 'no_email' : 'not_allowlisted' },
+  });
+}
+
+export const policySettingKey = (providerId: string): string => `provider:${providerId}:firstLoginPolicy`;
+
+/** The FirstLoginPolicy in force: the run-time setting (persisted) wins over the file. */
+export async function effectivePolicy(
+  store: Pick<StoreOps, 'getSetting'>,
+  providerId: string,
+  fromConfig: FirstLoginPolicy,
+): Promise<FirstLoginPolicy> {
+  const v = await store.getSetting<FirstLoginPolicy>(policySettingKey(providerId));
+  return v === 'allow' || v === 'reject' || v === 'pending_approval' ? v : fromConfig;
+}
+
+export async function setPolicy(
+  store: Pick<StoreOps, 'setSetting' | 'audit'>,
+  providerId: string,
+  policy: FirstLoginPolicy,
+  actor: string,
+): Promise<void> {
+  await store.setSetting(policySettingKey(providerId), policy);
+  await store.audit({ action: 'policy.set', actor, provider: providerId, outcome: policy });
+}

@@ -1,0 +1,51 @@
+/**
+ * The waiting room's two exits. Approval provisions at once from the claims of the user's
+ * last login, so the user does not have to sign in again to get their memberships.
+ */
+import type { GatehouseContext } from '../context.ts';
+import { GatehouseError } from '../errors.ts';
+import type { Claims, UserRecord } from '../types.ts';
+import { applyMapping } from './apply.ts';
+import { withTransactionRetry } from './retry.ts';
+
+function isClaims(v: unknown): v is Claims {
+  return typeof v === 'object' && v !== null && typeof (v as Claims).subject === 'string' && Array.isArray((v as Claims).groups);
+}
+
+export async function approveUser(ctx: GatehouseContext, userId: string, actor: string): Promise<UserRecord> {
+  return withTransactionRetry(ctx.store, () =>
+    ctx.store.transaction(async (tx) => {
+      const user = await tx.getUser(userId);
+      if (!user) throw new GatehouseError('ERR_NOT_FOUND', `no user ${userId}`);
+      if (user.status === 'deprovisioned') throw new GatehouseError('ERR_CONFLICT', 'a deprovisioned user cannot be approved; reactivate it through SCIM');
+      const updated = (await tx.updateUser(userId, { status: 'active' })) ?? user;
+      const added: string[] = [];
+      const errors: unknown[] = [];
+      for (const identity of await tx.listIdentities(userId)) {
+        const claims = await tx.getIdentityClaims(identity.id);
+        if (!isClaims(claims) || !ctx.providers.has(identity.provider)) continue;
+        try {
+          const applied = await applyMapping(tx, ctx, ctx.engines.forProvider(identity.provider), updated, claims, 'sso');
+          added.push(...applied.added.map((m) => `${m.organization}:${m.kind}:${m.name}`));
+          errors.push(...applied.outcome.errors);
+        } catch (e) {
+          // No entitlement from the last claims is not a reason to refuse an admin's approval.
+          if (!(e instanceof GatehouseError && e.code === 'ERR_NO_ENTITLEMENT')) throw e;
+        }
+      }
+      await tx.audit({ action: 'user.approve', outcome: 'active', actor, userId, details: { previous: user.status, added, ...(errors.length ? { mappingErrors: errors } : {}) } });
+      return updated;
+    }),
+  );
+}
+
+export async function rejectUser(ctx: GatehouseContext, userId: string, actor: string): Promise<UserRecord> {
+  return ctx.store.transaction(async (tx) => {
+    const user = await tx.getUser(userId);
+    if (!user) throw new GatehouseError('ERR_NOT_FOUND', `no user ${userId}`);
+    const updated = (await tx.updateUser(userId, { status: 'rejected' })) ?? user;
+    const sessions = await tx.deleteSessionsOfUser(userId);
+    await tx.audit({ action: 'user.reject', outcome: 'rejected', actor, userId, details: { previous: user.status, sessionsEnded: sessions } });
+    return updated;
+  });
+}

@@ -1,0 +1,134 @@
+/**
+ * One login, one transaction: find or create the user and identity under the FirstLoginPolicy,
+ * refuse blocked users, map claims to memberships, run the login hooks (outbox), audit.
+ * Failures throw GatehouseError; the caller audits them outside the rolled-back transaction.
+ */
+import type { GatehouseContext, LoginEvent } from '../context.ts';
+import { GatehouseError } from '../errors.ts';
+import { checkAllowlist, effectivePolicy } from '../login/gate.ts';
+import type { StoreOps } from '../ports.ts';
+import type { Claims, Membership, UserRecord } from '../types.ts';
+import { applyMapping, resolveOverage } from './apply.ts';
+import { withTransactionRetry } from './retry.ts';
+
+export interface LoginResult {
+  user: UserRecord;
+  created: boolean;
+  linked: boolean;
+  pending: boolean;
+  memberships: Membership[];
+  mappingErrors: { mapper: string; organization: string | null; message: string }[];
+}
+
+/** Claims kept on the identity for a later approval: everything but bulky raw extras. */
+function storedClaims(claims: Claims): Claims {
+  return { ...claims };
+}
+
+async function findOrCreateUser(
+  tx: StoreOps,
+  ctx: GatehouseContext,
+  claims: Claims,
+): Promise<{ user: UserRecord; identityId: string; created: boolean; linked: boolean }> {
+  const identity = await tx.findIdentity(claims.provider, claims.subject);
+  if (identity) {
+    const user = await tx.getUser(identity.userId);
+    if (!user) throw new Error(`identity ${identity.id} has no user`);
+    return { user, identityId: identity.id, created: false, linked: false };
+  }
+
+  const provider = ctx.providers.get(claims.provider);
+  if (!provider) throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${claims.provider}"`);
+  const existing = claims.email !== null ? await tx.findUserByEmail(claims.email) : null;
+  if (existing) {
+    // A pre-provisioned (SCIM/admin) or other-IdP user: link only on a verified email,
+    // otherwise anyone able to set an address at some IdP could take the account over.
+    if (!claims.emailVerified) {
+      throw new GatehouseError('ERR_EMAIL_CONFLICT', 'An account with this email exists; the identity provider did not verify the email.', {
+        details: { reason: 'unverified_email_matches_existing_user' },
+      });
+    }
+    const linked = await tx.ensureIdentity({ userId: existing.id, provider: claims.provider, subject: claims.subject, email: claims.email });
+    return { user: existing, identityId: linked.id, created: false, linked: true };
+  }
+
+  const policy = await effectivePolicy(tx, claims.provider, provider.config.firstLoginPolicy);
+  if (policy === 'reject') {
+    throw new GatehouseError('ERR_POLICY_REJECTED', 'Your account has not been provisioned here. Ask your administrator for access.', {
+      details: { reason: 'first_login_policy_reject' },
+    });
+  }
+  const user = await tx.insertUser({
+    email: claims.email,
+    emailOriginal: claims.emailOriginal,
+    userName: null,
+    givenName: claims.givenName,
+    familyName: claims.familyName,
+    displayName: claims.name,
+    status: policy === 'pending_approval' ? 'pending_approval' : 'active',
+  });
+  const identityRow = await tx.ensureIdentity({ userId: user.id, provider: claims.provider, subject: claims.subject, email: claims.email });
+  if (identityRow.userId !== user.id) {
+    // A concurrent first login of the same subject won; use its user and drop ours.
+    await tx.deleteUser(user.id);
+    const winner = await tx.getUser(identityRow.userId);
+    if (!winner) throw new Error('concurrent identity has no user');
+    return { user: winner, identityId: identityRow.id, created: false, linked: false };
+  }
+  return { user, identityId: identityRow.id, created: true, linked: false };
+}
+
+/** Runs the whole login after the assertion was verified and normalized. */
+export async function provisionLogin(ctx: GatehouseContext, inputClaims: Claims): Promise<LoginResult> {
+  await checkAllowlist(ctx.config.allowlist, inputClaims.email, ctx.store);
+  const claims = await resolveOverage(ctx, inputClaims);
+  const engine = ctx.engines.forProvider(claims.provider);
+
+  return withTransactionRetry(ctx.store, () =>
+    ctx.store.transaction(async (tx) => {
+      const found = await findOrCreateUser(tx, ctx, claims);
+      let user = found.user;
+      if (user.status === 'deprovisioned') {
+        throw new GatehouseError('ERR_USER_DEPROVISIONED', 'This account has been deprovisioned.', { details: { reason: 'deprovisioned', userId: user.id } });
+      }
+      if (user.status === 'rejected') {
+        throw new GatehouseError('ERR_USER_REJECTED', 'This account has been rejected by an administrator.', { details: { reason: 'rejected', userId: user.id } });
+      }
+      const at = ctx.now();
+      await tx.touchIdentity(found.identityId, at, storedClaims(claims));
+
+      const pending = user.status === 'pending_approval';
+      let memberships: Membership[] = [];
+      let mappingErrors: LoginResult['mappingErrors'] = [];
+      let details: Record<string, unknown> = {};
+      if (!pending) {
+        const applied = await applyMapping(tx, ctx, engine, user, claims, 'sso');
+        memberships = applied.memberships;
+        mappingErrors = applied.outcome.errors;
+        if (applied.outcome.instanceAdmin && !user.instanceAdmin) user = { ...user, instanceAdmin: true };
+        details = {
+          added: applied.added.map((m) => `${m.organization}:${m.kind}:${m.name}`),
+          removed: applied.removed.map((m) => `${m.organization}:${m.kind}:${m.name}`),
+          ...(applied.outcome.errors.length ? { mappingErrors: applied.outcome.errors } : {}),
+          ...(applied.outcome.groupsUnavailable ? { groupsUnavailable: true } : {}),
+        };
+      } else if (claims.groupsOverage) {
+        details = { groupsUnavailable: true };
+      }
+
+      const outcome = pending ? 'pending' : found.created ? 'created' : found.linked ? 'linked' : 'success';
+      await tx.audit({
+        action: 'login',
+        outcome,
+        actor: `idp:${claims.provider}`,
+        provider: claims.provider,
+        subject: claims.subject,
+        userId: user.id,
+        details,
+      });
+      const event: LoginEvent = { kind: 'login', user, claims, created: found.created, pending, memberships };
+      for (const hook of ctx.loginHooks) await hook(tx, event);
+      return { user, created: found.created, linked: found.linked, pending, memberships, mappingErrors };
+    }),
+  );
+}

@@ -1,0 +1,282 @@
+/**
+ * Forged and tampered SAML responses: each is refused with ERR_INVALID_ASSERTION and its own
+ * `details.reason`. Responses come from the demo IdP's `buildResponse`, signed at run time.
+ */
+import { inflateRawSync } from 'node:zlib';
+import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
+import type { Element } from '@xmldom/xmldom';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { generateKeyPairAndCert } from '../../../adapters/demo/certs.ts';
+import { startSamlIdp } from '../../../adapters/demo/saml-idp.ts';
+import type { BuildResponseOptions, DemoUser, SamlIdp } from '../../../adapters/demo/saml-idp.ts';
+import { createSamlAdapter } from '../../../adapters/idp/saml.ts';
+import { providerSchema } from '../../../plugin/config/schema.ts';
+import type { SamlProviderConfig } from '../../../plugin/config/schema.ts';
+import { GatehouseError } from '../../../plugin/errors.ts';
+import type { FlowState, IdpAdapter, VerifiedAssertion } from '../../../plugin/ports.ts';
+import { createMemorySamlCache } from '../../support/memory-saml-cache.ts';
+
+const BASE = 'http://127.0.0.1:3999';
+const SP = 'urn:gatehouse:sp';
+const IDP = 'urn:example:idp';
+const ACS = `${BASE}/auth/corp-saml/callback`;
+const ASSERTION_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
+const DSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
+const ALICE: DemoUser = { username: 'alice', email: 'alice@example.com', groups: ['developers', 'compliance-team'] };
+const MIN = 60 * 1000;
+
+let idp: SamlIdp;
+beforeAll(async () => {
+  idp = await startSamlIdp({ issuer: IDP, users: [ALICE] });
+});
+afterAll(async () => {
+  await idp.close();
+});
+
+function provider(over: Record<string, unknown> = {}): SamlProviderConfig {
+  const p = providerSchema.parse({ id: 'corp-saml', type: 'saml', entryPoint: idp.entryPoint, idpIssuer: IDP, idpCert: idp.certPem, issuer: SP, ...over });
+  if (p.type !== 'saml') throw new TypeError('not saml');
+  return p;
+}
+
+/** A started login: the adapter, the browser's flow, and the AuthnRequest ID and RelayState. */
+interface Login {
+  adapter: IdpAdapter;
+  flow: FlowState;
+  requestId: string;
+  relayState: string;
+  /** Builds a response to this login (override anything) and posts it to the adapter. */
+  post(o?: Partial<BuildResponseOptions>): Promise<VerifiedAssertion>;
+  postRaw(samlResponse: string): Promise<VerifiedAssertion>;
+}
+
+async function startLogin(over: Record<string, unknown> = {}): Promise<Login> {
+  const adapter = createSamlAdapter(provider(over), { baseUrl: BASE, cache: createMemorySamlCache() });
+  const flow: FlowState = {};
+  const url = new URL(await adapter.begin({ flow, returnTo: '/home' }));
+  const request = inflateRawSync(Buffer.from(url.searchParams.get('SAMLRequest') ?? '', 'base64')).toString('utf8');
+  const requestId = /\bID="([^"]+)"/.exec(request)?.[1] ?? '';
+  const relayState = url.searchParams.get('RelayState') ?? '';
+  const postRaw = (SAMLResponse: string) => adapter.complete({ flow, method: 'POST', url: new URL(ACS), body: { SAMLResponse, RelayState: relayState } });
+  return {
+    adapter,
+    flow,
+    requestId,
+    relayState,
+    postRaw,
+    post: (o = {}) => postRaw(idp.buildResponse({ user: ALICE, acsUrl: ACS, spEntityId: SP, inResponseTo: requestId, ...o })),
+  };
+}
+
+async function reasonOf(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(GatehouseError);
+    const g = e as GatehouseError;
+    expect(g.code).toBe('ERR_INVALID_ASSERTION');
+    expect(g.status).toBe(401);
+    expect(g.message.length).toBeGreaterThan(10);
+    return g.details?.reason;
+  }
+  throw new Error('expected the response to be refused');
+}
+
+/** DOM surgery on a signed response (for wrapping attacks). */
+function rewrite(fn: (root: Element) => void): (xml: string) => string {
+  return (xml) => {
+    const doc = new DOMParser().parseFromString(xml, 'text/xml');
+    fn(doc.documentElement!);
+    return new XMLSerializer().serializeToString(doc);
+  };
+}
+
+function firstAssertion(root: Element): Element {
+  const a = root.getElementsByTagNameNS(ASSERTION_NS, 'Assertion')[0];
+  if (!a) throw new Error('no assertion');
+  return a;
+}
+
+/** An unsigned copy of the signed assertion, re-targeted at evil@example.com. */
+function evilCopy(signed: Element, id: string): Element {
+  const evil = signed.cloneNode(true) as Element;
+  evil.setAttribute('ID', id);
+  const sig = evil.getElementsByTagNameNS(DSIG_NS, 'Signature')[0];
+  if (sig) evil.removeChild(sig);
+  const nameId = evil.getElementsByTagNameNS(ASSERTION_NS, 'NameID')[0];
+  if (nameId) nameId.textContent = 'evil@example.com';
+  return evil;
+}
+
+describe('SAML response checks', () => {
+  let login: Login;
+  beforeEach(async () => {
+    login = await startLogin();
+  });
+
+  it('accepts the untouched response (baseline for every case below)', async () => {
+    expect(await login.post()).toMatchObject({ subject: 'alice@example.com', returnTo: '/home' });
+  });
+
+  it('refuses an attribute altered after signing (bad signature)', async () => {
+    const alterXml = (xml: string) => xml.replace('>developers<', '>admin<');
+    expect(await reasonOf(login.post({ alterXml }))).toBe('invalid_signature');
+  });
+
+  it('refuses an unsigned assertion', async () => {
+    expect(await reasonOf(login.post({ sign: 'none' }))).toBe('unsigned_assertion');
+  });
+
+  it('refuses a signed Response around an unsigned assertion when assertions must be signed', async () => {
+    expect(await reasonOf(login.post({ sign: 'response' }))).toBe('unsigned_assertion');
+  });
+
+  it('refuses an assertion signed by an attacker key that ships its own cert in KeyInfo', async () => {
+    expect(await reasonOf(login.post({ signingKey: generateKeyPairAndCert(IDP) }))).toBe('untrusted_signing_key');
+  });
+
+  it('refuses a wrong Audience', async () => {
+    expect(await reasonOf(login.post({ audience: 'urn:some-other-sp' }))).toBe('audience_mismatch');
+  });
+
+  it('refuses a wrong Response Destination', async () => {
+    expect(await reasonOf(login.post({ destination: 'https://other-sp.example/acs' }))).toBe('destination_mismatch');
+  });
+
+  it('accepts a Response without Destination (optional for signed assertions)', async () => {
+    expect((await login.post({ destination: null })).subject).toBe('alice@example.com');
+  });
+
+  it('refuses a wrong SubjectConfirmationData Recipient', async () => {
+    expect(await reasonOf(login.post({ recipient: 'https://other-sp.example/acs' }))).toBe('recipient_mismatch');
+  });
+
+  it('refuses a wrong Issuer', async () => {
+    expect(await reasonOf(login.post({ issuer: 'urn:evil:idp' }))).toBe('issuer_mismatch');
+  });
+
+  it('refuses a wrong Response Issuer even when the assertion Issuer is right', async () => {
+    expect(await reasonOf(login.post({ responseIssuer: 'urn:evil:idp' }))).toBe('issuer_mismatch');
+  });
+
+  it('refuses an expired assertion', async () => {
+    const past = new Date(Date.now() - 10 * MIN);
+    expect(await reasonOf(login.post({ issueInstant: new Date(Date.now() - 15 * MIN), notBefore: past, notOnOrAfter: new Date(Date.now() - 5 * MIN) }))).toBe('expired');
+  });
+
+  it('refuses an assertion whose NotBefore is in the future', async () => {
+    expect(await reasonOf(login.post({ notBefore: new Date(Date.now() + 5 * MIN) }))).toBe('not_yet_valid');
+  });
+
+  it('accepts a NotBefore inside acceptedClockSkewMs', async () => {
+    expect((await login.post({ notBefore: new Date(Date.now() + 2000) })).subject).toBe('alice@example.com');
+  });
+
+  it('refuses a replayed response (second complete with the same SAMLResponse)', async () => {
+    const samlResponse = idp.buildResponse({ user: ALICE, acsUrl: ACS, spEntityId: SP, inResponseTo: login.requestId });
+    await login.postRaw(samlResponse);
+    expect(await reasonOf(login.postRaw(samlResponse))).toBe('assertion_replayed');
+  });
+
+  it('consumes the request ID once: a second, fresh assertion for the same request is refused', async () => {
+    await login.post();
+    expect(await reasonOf(login.post())).toBe('unknown_in_response_to');
+  });
+
+  it('refuses an InResponseTo we never issued', async () => {
+    expect(await reasonOf(login.post({ inResponseTo: '_never-issued' }))).toBe('unknown_in_response_to');
+  });
+
+  it('refuses an unsigned Response InResponseTo that dresses up an unsolicited signed assertion', async () => {
+    const forged = idp.buildResponse({ user: ALICE, acsUrl: ACS, spEntityId: SP, responseInResponseTo: login.requestId });
+    expect(await reasonOf(login.postRaw(forged))).toBe('in_response_to_mismatch');
+  });
+
+  it('refuses two assertions', async () => {
+    expect(await reasonOf(login.post({ extraAssertion: 'after' }))).toBe('multiple_assertions');
+  });
+
+  it('refuses a non-success status carrying an injected unsigned assertion', async () => {
+    const o = { statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder', statusMessage: 'login failed', sign: 'none' } as const;
+    expect(await reasonOf(login.post(o))).toBe('status_not_success');
+  });
+
+  it('refuses a non-success status without assertion, naming the status', async () => {
+    const err = login.post({ statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Requester', omitAssertion: true });
+    await expect(err).rejects.toThrow(/Requester/);
+  });
+
+  it('never reads a NameID truncated by comment injection', async () => {
+    const alterXml = (xml: string) => xml.replace('>user@evil.com.example.com<', '>user@evil.com<!---->.example.com<');
+    const result = await login.post({ nameId: 'user@evil.com.example.com', alterXml });
+    expect(result.subject).toBe('user@evil.com.example.com');
+    expect(result.raw.nameID).toBe('user@evil.com.example.com');
+  });
+
+  it('refuses signature wrapping: signed assertion moved into Extensions, evil unsigned one put first', async () => {
+    const alterXml = rewrite((root) => {
+      const signed = firstAssertion(root);
+      const evil = evilCopy(signed, '_evil');
+      root.insertBefore(evil, signed);
+      const ext = root.ownerDocument.createElementNS('urn:oasis:names:tc:SAML:2.0:protocol', 'samlp:Extensions');
+      root.removeChild(signed);
+      ext.appendChild(signed);
+      root.insertBefore(ext, root.firstChild!.nextSibling);
+    });
+    expect(await reasonOf(login.post({ alterXml }))).toBe('signature_wrapping');
+  });
+
+  it('refuses signature wrapping: evil assertion with the signed ID put first, signed one after', async () => {
+    const alterXml = rewrite((root) => {
+      const signed = firstAssertion(root);
+      root.insertBefore(evilCopy(signed, signed.getAttribute('ID') ?? ''), signed);
+    });
+    expect(await reasonOf(login.post({ alterXml }))).toBe('multiple_assertions');
+  });
+
+  it('refuses signature wrapping: signed assertion hidden inside the evil one', async () => {
+    const alterXml = rewrite((root) => {
+      const signed = firstAssertion(root);
+      const evil = evilCopy(signed, '_evil');
+      root.replaceChild(evil, signed);
+      evil.appendChild(signed);
+    });
+    expect(await reasonOf(login.post({ alterXml }))).toBe('signature_wrapping');
+  });
+
+  it('refuses a signed assertion when the Response must be signed too', async () => {
+    const strict = await startLogin({ wantAuthnResponseSigned: true });
+    expect(await reasonOf(strict.post({ sign: 'assertion' }))).toBe('unsigned_response');
+    expect((await strict.post({ sign: 'both' })).subject).toBe('alice@example.com');
+  });
+
+  it('refuses input that is not a SAML response, without leaking a library error', async () => {
+    const post = (body: Record<string, unknown>, method = 'POST') => login.adapter.complete({ flow: login.flow, method, url: new URL(ACS), body });
+    expect(await reasonOf(post({ SAMLResponse: 'x' }, 'GET'))).toBe('wrong_binding');
+    expect(await reasonOf(post({}))).toBe('missing_saml_response');
+    expect(await reasonOf(post({ SAMLResponse: '%%%not-base64%%%' }))).toBe('malformed_response');
+    expect(await reasonOf(post({ SAMLResponse: Buffer.from('<a><b></a>').toString('base64') }))).toBe('malformed_response');
+    const doctype = '<!DOCTYPE r [<!ENTITY x "y">]><samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>';
+    expect(await reasonOf(post({ SAMLResponse: Buffer.from(doctype).toString('base64') }))).toBe('malformed_response');
+    expect(await reasonOf(post({ SAMLResponse: Buffer.from('<LogoutResponse/>').toString('base64') }))).toBe('not_a_response');
+  });
+
+  it('gives each refusal above its own reason code', async () => {
+    const fresh = async (o: Partial<BuildResponseOptions>) => reasonOf((await startLogin()).post(o));
+    const reasons = await Promise.all([
+      fresh({ alterXml: (x) => x.replace('>developers<', '>admin<') }),
+      fresh({ sign: 'none' }),
+      fresh({ signingKey: generateKeyPairAndCert('attacker') }),
+      fresh({ audience: 'urn:x' }),
+      fresh({ destination: 'https://x/acs' }),
+      fresh({ recipient: 'https://x/acs' }),
+      fresh({ issuer: 'urn:x' }),
+      fresh({ notOnOrAfter: new Date(Date.now() - MIN), notBefore: new Date(Date.now() - 2 * MIN) }),
+      fresh({ notBefore: new Date(Date.now() + 5 * MIN) }),
+      fresh({ inResponseTo: '_nope' }),
+      fresh({ extraAssertion: 'before' }),
+      fresh({ statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder', sign: 'none' }),
+    ]);
+    expect(new Set(reasons).size).toBe(reasons.length);
+  });
+});

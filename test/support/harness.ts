@@ -1,0 +1,192 @@
+/**
+ * End-to-end harness: a real OIDC provider and a real SAML IdP on loopback, the standalone
+ * gateway on a fresh SQLite file or PostgreSQL schema, and helpers that log a browser in.
+ */
+import { randomBytes } from 'node:crypto';
+import { parseConfig } from '../../plugin/config/parse.ts';
+import type { ConfigInput } from '../../plugin/config/schema.ts';
+import { createLogger } from '../../plugin/gatehouse.ts';
+import { startGateway, type Gateway } from '../../adapters/gateway/server.ts';
+import { startOidcIdp, type DemoOidcIdp, type DemoUser as OidcUser } from '../../adapters/demo/oidc-idp.ts';
+import { startSamlIdp, type SamlIdp } from '../../adapters/demo/saml-idp.ts';
+import { Agent, parseForm, type AgentResponse } from './agent.ts';
+import { createTestDatabase, type DbKind, type TestDatabase } from './db.ts';
+
+export interface HarnessUser {
+  username: string;
+  email: string;
+  groups: string[];
+  emailVerified?: boolean;
+  givenName?: string;
+  familyName?: string;
+  extraClaims?: Record<string, unknown>;
+}
+
+export const DEFAULT_USERS: HarnessUser[] = [
+  { username: 'alice', email: 'alice@example.com', givenName: 'Alice', familyName: 'Anders', groups: ['chainloop_acme-corp_org-admin', 'chainloop_acme-corp_developers'] },
+  { username: 'bob', email: 'bob@example.org', groups: [] },
+  { username: 'carol', email: 'carol@example.com', groups: ['home-lab', 'admin'] },
+  { username: 'dave', email: 'dave@other.test', groups: [] },
+];
+
+export const OIDC_ID = 'corp-oidc';
+export const SAML_ID = 'corp-saml';
+const PASSWORD = 'pw';
+
+export interface Harness {
+  url: string;
+  gateway: Gateway;
+  oidc: DemoOidcIdp;
+  saml: SamlIdp;
+  db: TestDatabase;
+  /** Full OIDC login; returns the gateway's answer at the callback. */
+  loginOidc(agent: Agent, username: string, opts?: { returnTo?: string }): Promise<AgentResponse>;
+  /** Full SAML login (SP-initiated); returns the gateway's answer at the ACS. */
+  loginSaml(agent: Agent, username: string, opts?: { returnTo?: string }): Promise<AgentResponse>;
+  /** SAML up to the auto-post page: the SAMLResponse and RelayState the browser would post. */
+  samlResponseFor(agent: Agent, username: string): Promise<{ acs: string; fields: Record<string, string> }>;
+  me(agent: Agent): Promise<AgentResponse>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  db: DbKind;
+  users?: HarnessUser[];
+  /** Edits the config before it is parsed. */
+  config?: (base: ConfigInput) => ConfigInput;
+}
+
+export function baseConfig(p: { oidcIssuer: string; samlEntryPoint: string; samlIssuer: string; samlCert: string; db: TestDatabase }): ConfigInput {
+  return {
+    server: { port: 0, host: '127.0.0.1', sessionSecret: randomBytes(24).toString('hex') },
+    database: p.db.config,
+    organizations: [
+      { id: 'acme-corp', groups: ['developers', 'compliance-team', 'development-team'] },
+      { id: 'home-lab', roles: ['Admin', 'Member'] },
+    ],
+    providers: [
+      { id: OIDC_ID, type: 'oidc', issuer: p.oidcIssuer, clientId: 'gatehouse', clientSecret: 'test-secret', scopes: ['openid', 'email', 'profile', 'groups'], firstLoginPolicy: 'allow' },
+      { id: SAML_ID, type: 'saml', entryPoint: p.samlEntryPoint, idpIssuer: p.samlIssuer, idpCert: p.samlCert, issuer: 'urn:gatehouse:test-sp', firstLoginPolicy: 'allow' },
+    ],
+    provisioning: {
+      syncMode: 'ADDITIVE',
+      defaultRole: 'viewer',
+      groupsPattern: 'chainloop_{ORG_NAME}_{GROUP_NAME}',
+      rules: {
+        organizations: {
+          'home-lab': { organization: "contains(groups, '{{orgId}}')", roles: { expression: "contains(groups, 'admin') && 'Admin' || 'Member'" } },
+        },
+      },
+    },
+    log: { level: 'silent' },
+  };
+}
+
+export async function startHarness(opts: HarnessOptions): Promise<Harness> {
+  const users = opts.users ?? DEFAULT_USERS;
+  const db = await createTestDatabase(opts.db);
+  // The OIDC client's redirect URI must be registered before the gateway starts: pick a free port first.
+  const oidcUsers: OidcUser[] = users.map((u) => ({
+    username: u.username,
+    password: PASSWORD,
+    email: u.email,
+    emailVerified: u.emailVerified ?? true,
+    ...(u.givenName ? { givenName: u.givenName } : {}),
+    ...(u.familyName ? { familyName: u.familyName } : {}),
+    groups: u.groups,
+    ...(u.extraClaims ? { extraClaims: u.extraClaims } : {}),
+  }));
+  const samlIssuer = 'urn:test:saml-idp';
+  const saml = await startSamlIdp({
+    issuer: samlIssuer,
+    users: users.map((u) => ({ username: u.username, email: u.email, groups: u.groups, ...(u.givenName ? { givenName: u.givenName } : {}), ...(u.familyName ? { familyName: u.familyName } : {}) })),
+  });
+  const gatewayPort = await freePort();
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  const oidc = await startOidcIdp({
+    clients: [{ clientId: 'gatehouse', clientSecret: 'test-secret', redirectUris: [`${gatewayUrl}/auth/${OIDC_ID}/callback`] }],
+    users: oidcUsers,
+    alwaysPromptLogin: true,
+  });
+  let base = baseConfig({ oidcIssuer: oidc.issuer, samlEntryPoint: saml.entryPoint, samlIssuer, samlCert: saml.certPem, db });
+  base = { ...base, server: { ...base.server!, port: gatewayPort } };
+  const config = parseConfig(opts.config ? opts.config(base) : base);
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway(config, { logger: createLogger('silent') });
+  } catch (e) {
+    await oidc.close();
+    await saml.close();
+    await db.drop();
+    throw e;
+  }
+  const url = gateway.url;
+
+  async function followToGateway(agent: Agent, start: AgentResponse): Promise<AgentResponse> {
+    let res = start;
+    for (let i = 0; i < 15 && res.location; i++) {
+      const next = res.location;
+      res = await agent.get(next);
+      if (next.startsWith(`${url}/auth/`) && next.includes('/callback')) return res;
+    }
+    return res;
+  }
+
+  const harness: Harness = {
+    url,
+    gateway,
+    oidc,
+    saml,
+    db,
+    async loginOidc(agent, username, o = {}) {
+      const start = await agent.get(`${url}/auth/${OIDC_ID}/login${o.returnTo ? `?returnTo=${encodeURIComponent(o.returnTo)}` : ''}`);
+      if (start.status !== 302 || !start.location) throw new Error(`login start answered ${start.status}`);
+      let res = await agent.get(start.location);
+      for (let i = 0; i < 10 && res.status >= 300 && res.status < 400 && res.location; i++) res = await agent.get(res.location);
+      const form = parseForm(res.text, res.url, (inner) => inner.includes('name="password"'));
+      const posted = await agent.postForm(form.action, { ...form.fields, username, password: PASSWORD });
+      return followToGateway(agent, posted);
+    },
+    async samlResponseFor(agent, username) {
+      const start = await agent.get(`${url}/auth/${SAML_ID}/login`);
+      if (start.status !== 302 || !start.location) throw new Error(`login start answered ${start.status}`);
+      const pageRes = await agent.get(start.location);
+      const form = parseForm(pageRes.text, pageRes.url, (inner) => inner.includes('name="username"'));
+      const posted = await agent.postForm(form.action, { ...form.fields, username, password: PASSWORD });
+      const auto = parseForm(posted.text, posted.url, (inner) => inner.includes('SAMLResponse'));
+      return { acs: auto.action, fields: auto.fields };
+    },
+    async loginSaml(agent, username, o = {}) {
+      const start = await agent.get(`${url}/auth/${SAML_ID}/login${o.returnTo ? `?returnTo=${encodeURIComponent(o.returnTo)}` : ''}`);
+      if (start.status !== 302 || !start.location) throw new Error(`login start answered ${start.status}`);
+      const pageRes = await agent.get(start.location);
+      const form = parseForm(pageRes.text, pageRes.url, (inner) => inner.includes('name="username"'));
+      const posted = await agent.postForm(form.action, { ...form.fields, username, password: PASSWORD });
+      const auto = parseForm(posted.text, posted.url, (inner) => inner.includes('SAMLResponse'));
+      return agent.postForm(auto.action, auto.fields);
+    },
+    me(agent) {
+      return agent.get(`${url}/auth/me`, { accept: 'application/json' });
+    },
+    async close() {
+      await gateway.close();
+      await oidc.close();
+      await saml.close();
+      await db.drop();
+    },
+  };
+  return harness;
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
