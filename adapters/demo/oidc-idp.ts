@@ -51,6 +51,11 @@ export interface StartOidcIdpOptions {
   idTokenWithScopeClaims?: boolean;
   /** Show the login page on every authorization request, so a person can switch users (default true). */
   alwaysPromptLogin?: boolean;
+  /**
+   * Which users the login page lists for a one-click sign-in: `all` (default, the demo) or only
+   * `passwordless` ones; the username + password form works either way.
+   */
+  userPicker?: 'all' | 'passwordless';
 }
 
 export interface DemoOidcIdp {
@@ -159,7 +164,7 @@ export async function startOidcIdp(opts: StartOidcIdpOptions): Promise<DemoOidcI
     const path = new URL(req.url ?? '/', issuer).pathname;
     const m = /^\/interaction\/([\w-]+)(?:\/(login|abort))?$/.exec(path);
     if (!m) return void providerCallback(req, res);
-    interaction(provider, users, req, res, m[2]).catch((err: unknown) => {
+    interaction(provider, { users, picker: opts.userPicker ?? 'all' }, req, res, m[1] ?? '', m[2]).catch((err: unknown) => {
       if (res.headersSent) return void res.end();
       const msg = err instanceof Error ? err.message : 'failed';
       sendHtml(res, 400, page('Sign-in error', `<p>${esc(msg)}</p><p>Start the sign-in again from the application.</p>`));
@@ -198,14 +203,24 @@ export async function startOidcIdp(opts: StartOidcIdpOptions): Promise<DemoOidcI
 
 // ---------------------------------------------------------------- interactions
 
+interface LoginUi {
+  users: Map<string, DemoUser>;
+  picker: 'all' | 'passwordless';
+}
+
+const pickable = (ui: LoginUi, u: DemoUser): boolean => ui.picker === 'all' || u.password === undefined;
+
 async function interaction(
   provider: Provider,
-  users: Map<string, DemoUser>,
+  ui: LoginUi,
   req: IncomingMessage,
   res: ServerResponse,
+  uid: string,
   action: string | undefined,
 ): Promise<void> {
   const details = await provider.interactionDetails(req, res);
+  // The interaction is found by its cookie; the URL must name that same one.
+  if (details.uid !== uid) throw new Error('this sign-in page belongs to another request');
   const params = details.params as Record<string, unknown>;
   if (action === 'abort' && req.method === 'POST') {
     const result = { error: 'access_denied', error_description: 'End-User aborted interaction' };
@@ -218,15 +233,16 @@ async function interaction(
   }
   if (action === 'login' && req.method === 'POST') {
     const form = new URLSearchParams(await readBody(req));
-    const user = users.get(form.get('username') ?? '');
-    const ok = user !== undefined && (user.password === undefined || safeEqual(form.get('password') ?? '', user.password));
-    if (!ok || !user) return sendHtml(res, 200, loginPage(details.uid, params, users, 'Unknown user or wrong password.'));
+    const user = ui.users.get(form.get('username') ?? '');
+    const picked = form.get('pick') === '1' && user !== undefined && pickable(ui, user);
+    const ok = user !== undefined && (picked || user.password === undefined || safeEqual(form.get('password') ?? '', user.password));
+    if (!ok || !user) return sendHtml(res, 200, loginPage(details.uid, params, ui, 'Unknown user or wrong password.'));
     const accountId = user.sub ?? user.username;
     const grantId = await grantRequested(provider, accountId, params);
     const result = { login: { accountId }, consent: { grantId } };
     return provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false });
   }
-  sendHtml(res, 200, loginPage(details.uid, params, users));
+  sendHtml(res, 200, loginPage(details.uid, params, ui));
 }
 
 /** A grant for everything the client asked for: the demo client is first-party. */
@@ -240,16 +256,15 @@ async function grantRequested(provider: Provider, accountId: string, params: Rec
   return grant.save();
 }
 
-function loginPage(uid: string, params: Record<string, unknown>, users: Map<string, DemoUser>, error?: string): string {
+function loginPage(uid: string, params: Record<string, unknown>, ui: LoginUi, error?: string): string {
   const hint = typeof params.login_hint === 'string' ? params.login_hint : '';
-  const picks = [...users.values()]
-    .filter((u) => u.password === undefined)
+  const picks = [...ui.users.values()]
+    .filter((u) => pickable(ui, u))
     .map(
-      (u) => `<form method="post" action="/interaction/${esc(uid)}/login"><input type="hidden" name="username" value="${esc(u.username)}">` +
+      (u) => `<form method="post" action="/interaction/${esc(uid)}/login"><input type="hidden" name="username" value="${esc(u.username)}"><input type="hidden" name="pick" value="1">` +
         `<button type="submit">${esc(u.name ?? u.username)}</button> <small>${esc(u.email)} &middot; groups: ${esc(u.groups.join(', ') || 'none')}</small></form>`,
     )
     .join('\n');
-  const withPassword = [...users.values()].filter((u) => u.password !== undefined).map((u) => esc(u.username));
   return page(
     'Sign in',
     `<p>Client <code>${esc(String(params.client_id))}</code> asks for <code>${esc(String(params.scope ?? ''))}</code>.</p>
@@ -259,8 +274,7 @@ ${error ? `<p class="error">${esc(error)}</p>` : ''}
 <label>Password <input type="password" name="password" value=""></label>
 <button type="submit">Sign in</button>
 </form>
-${withPassword.length ? `<p><small>Users with a password: ${withPassword.join(', ')}</small></p>` : ''}
-${picks ? `<h2>Demo users</h2>\n${picks}` : ''}
+${picks ? `<h2>Or pick a demo user</h2>\n${picks}` : ''}
 <form method="post" action="/interaction/${esc(uid)}/abort"><button type="submit">Cancel</button></form>`,
   );
 }

@@ -52,6 +52,8 @@ export interface BuildResponseOptions {
   notBefore?: Date;
   /** Conditions and SubjectConfirmationData NotOnOrAfter (default: now + 5 min). */
   notOnOrAfter?: Date;
+  /** Overrides the SubjectConfirmationData NotOnOrAfter only. */
+  confirmationNotOnOrAfter?: Date;
   assertionId?: string;
   responseId?: string;
   nameId?: string;
@@ -176,7 +178,7 @@ function buildSignedResponse(o: BuildResponseOptions, idpIssuer: string, idpKeys
     `<saml:Subject><saml:NameID Format="${esc(nameIdFormat)}">${esc(nameId)}</saml:NameID>` +
     `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData` +
     (o.inResponseTo === undefined ? '' : ` InResponseTo="${esc(o.inResponseTo)}"`) +
-    ` NotOnOrAfter="${notOnOrAfter}" Recipient="${esc(o.recipient ?? o.acsUrl)}"/></saml:SubjectConfirmation></saml:Subject>` +
+    ` NotOnOrAfter="${o.confirmationNotOnOrAfter ? iso(o.confirmationNotOnOrAfter) : notOnOrAfter}" Recipient="${esc(o.recipient ?? o.acsUrl)}"/></saml:SubjectConfirmation></saml:Subject>` +
     `<saml:Conditions NotBefore="${iso(o.notBefore ?? new Date(now))}" NotOnOrAfter="${notOnOrAfter}">` +
     `<saml:AudienceRestriction><saml:Audience>${esc(o.audience ?? o.spEntityId)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
     `<saml:AuthnStatement AuthnInstant="${instant}" SessionIndex="${esc(o.sessionIndex ?? newId())}"><saml:AuthnContext>` +

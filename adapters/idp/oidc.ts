@@ -137,6 +137,9 @@ export function createOidcAdapter(provider: OidcProviderConfig, deps: OidcAdapte
       }
       const idClaims = tokens.claims();
       if (!idClaims) throw invalidAssertion('id_token_missing', id);
+      // openid-client checks azp only when there are several audiences; in our code flow an azp
+      // present at all must be us.
+      if (idClaims.azp !== undefined && idClaims.azp !== provider.clientId) throw invalidAssertion('azp_mismatch', id);
 
       let raw: Record<string, unknown> = { ...idClaims };
       if (config.serverMetadata().userinfo_endpoint) {

@@ -39,6 +39,10 @@ export function inspectResponse(doc: Document): ResponseShape {
   if (all.length > 1) throw samlReject('multiple_assertions', `The SAML response holds ${all.length} assertions; exactly one is accepted`);
   const assertion = all[0];
   if (!assertion) throw samlReject('missing_assertion', 'The SAML response carries no assertion');
+  if (children(assertion, NS.assertion, 'Conditions').length !== 1) {
+    // Checked again on the signed copy; here it spares node-saml a TypeError on a missing one.
+    throw samlReject('missing_conditions', 'The SAML assertion must carry exactly one Conditions element');
+  }
   const issuerEl = child(response, NS.assertion, 'Issuer');
   return {
     response,

@@ -96,7 +96,10 @@ export function translateLibraryError(err: unknown, ctx: TranslateContext): Gate
       : samlReject('invalid_signature', 'The SAML signature does not verify', err);
   }
   if (/multiple assertions/i.test(message)) return why('multiple_assertions', 'The SAML response holds more than one assertion');
-  if (/signature|reference/i.test(message)) return why('invalid_signature', 'The SAML signature is not acceptable');
+  // node-saml's own wording, and xml-crypto's errors while loading a malformed ds:Signature.
+  if (/signature|signedinfo|reference|canonicali[sz]|transform|digest|keyinfo|could not find/i.test(message)) {
+    return why('invalid_signature', 'The SAML signature is not acceptable');
+  }
   if (/not yet valid/i.test(message)) return why('not_yet_valid', 'The SAML assertion is not valid yet (NotBefore)');
   if (/expired/i.test(message)) return why('expired', 'The SAML assertion has expired (NotOnOrAfter)');
   if (/audience/i.test(message)) return why('audience_mismatch', 'The SAML assertion is not meant for this service provider (Audience)');

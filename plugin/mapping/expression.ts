@@ -76,6 +76,15 @@ export function compileTemplate(template: string, path: string, orgIds: Iterable
 
 /** Parses `source`; returns the AST or the first problem with its position. Never throws. */
 export function tryCompile(source: string): { ast: Ast } | { problem: SyntaxProblem } {
+  let tokens: LexToken[] | null = null;
+  try {
+    tokens = tokenize(source);
+  } catch {
+    // reported below, with its position, by compile + locateSyntaxError
+  }
+  // Checked first: an unclosed quote swallows the rest and would surface as a vaguer parse error.
+  const unterminated = tokens === null ? null : findUnterminatedLiteral(source, tokens);
+  if (unterminated !== null) return { problem: { position: unterminated, message: 'unterminated literal' } };
   let ast: Ast;
   try {
     ast = compile(source);
@@ -84,12 +93,9 @@ export function tryCompile(source: string): { ast: Ast } | { problem: SyntaxProb
     const message = position === source.length && failsOnlyAtEnd(error) ? 'unexpected end of expression' : cleanMessage(error);
     return { problem: { position, message } };
   }
-  const tokens = tokenize(source);
-  const unterminated = findUnterminatedLiteral(source, tokens);
-  if (unterminated !== null) return { problem: { position: unterminated, message: 'unterminated literal' } };
   for (const name of functionNames(ast)) {
     if (!isRegistered(name)) {
-      return { problem: { position: functionPosition(tokens, name), message: `unknown function ${name}()` } };
+      return { problem: { position: functionPosition(tokens ?? [], name), message: `unknown function ${name}()` } };
     }
   }
   return { ast };

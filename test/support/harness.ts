@@ -39,6 +39,8 @@ export interface Harness {
   oidc: DemoOidcIdp;
   saml: SamlIdp;
   db: TestDatabase;
+  /** OIDC login up to (not including) the browser's request to our callback: returns that URL. */
+  oidcCallbackUrl(agent: Agent, username: string): Promise<string>;
   /** Full OIDC login; returns the gateway's answer at the callback. */
   loginOidc(agent: Agent, username: string, opts?: { returnTo?: string }): Promise<AgentResponse>;
   /** Full SAML login (SP-initiated); returns the gateway's answer at the ACS. */
@@ -138,6 +140,19 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     oidc,
     saml,
     db,
+    async oidcCallbackUrl(agent, username) {
+      const start = await agent.get(`${url}/auth/${OIDC_ID}/login`);
+      if (start.status !== 302 || !start.location) throw new Error(`login start answered ${start.status}`);
+      let res = await agent.get(start.location);
+      for (let i = 0; i < 10 && res.status >= 300 && res.status < 400 && res.location; i++) res = await agent.get(res.location);
+      const form = parseForm(res.text, res.url, (inner) => inner.includes('name="password"'));
+      res = await agent.postForm(form.action, { ...form.fields, username, password: PASSWORD });
+      for (let i = 0; i < 15 && res.location; i++) {
+        if (res.location.startsWith(`${url}/auth/${OIDC_ID}/callback`)) return res.location;
+        res = await agent.get(res.location);
+      }
+      throw new Error(`never reached the callback (last status ${res.status})`);
+    },
     async loginOidc(agent, username, o = {}) {
       const start = await agent.get(`${url}/auth/${OIDC_ID}/login${o.returnTo ? `?returnTo=${encodeURIComponent(o.returnTo)}` : ''}`);
       if (start.status !== 302 || !start.location) throw new Error(`login start answered ${start.status}`);

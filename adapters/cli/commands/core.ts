@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { GatehouseError } from '../../../plugin/errors.ts';
+import { createClaimsNormalizer } from '../../../plugin/login/claims.ts';
 import { setPolicy } from '../../../plugin/login/gate.ts';
+import { catalogFrom, createMappingEngines } from '../../../plugin/mapping/index.ts';
 import { approveUser, rejectUser } from '../../../plugin/provisioning/approval.ts';
 import { explainLogin } from '../../../plugin/provisioning/explain.ts';
 import type { FirstLoginPolicy } from '../../../plugin/types.ts';
@@ -41,6 +43,9 @@ export function registerCoreCommands(program: Command): void {
     .requiredOption('--config <file>', 'config file')
     .action(async (opts: { config: string }) => {
       const config = loadConfigFile(opts.config);
+      // Fail on a bad mapping config before touching the database.
+      createMappingEngines(config, catalogFrom(config.organizations));
+      config.providers.forEach((p, i) => createClaimsNormalizer(p, i));
       const knex = openDatabase(config.database);
       try {
         const applied = await migrate(knex, config.database.tablePrefix).catch((e: unknown) => {

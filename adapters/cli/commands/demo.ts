@@ -6,7 +6,7 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('run the gateway on the demo config with a built-in OIDC provider and SAML IdP on loopback')
-    .option('--data-dir <dir>', 'where the demo keeps its SQLite file and keys', '.demo-data')
+    .option('--data-dir <dir>', 'where the demo keeps its SQLite file and keys', process.env.GATEHOUSE_DEMO_DATA_DIR ?? '.demo-data')
     .action(async (opts: { dataDir: string }) => {
       const demo = await startDemo({ dataDir: opts.dataDir });
       const users = DEMO_USERS.map((u) => `    ${u.username} / ${u.password}  (${u.email}; groups: ${u.groups.join(', ') || 'none'})`).join('\n');

@@ -27,13 +27,20 @@ let forgeUserinfo: ((body: Claims) => Claims) | undefined;
 const interceptor: typeof fetch = async (input, init) => {
   const res = await fetch(input, init);
   const url = String(input);
+  if (url.endsWith('/.well-known/openid-configuration')) {
+    // A sloppy (or spoofed) IdP that advertises unsigned and symmetric ID tokens: only our
+    // pinned id_token_signed_response_alg stands between them and a login.
+    const metadata = (await res.json()) as Claims;
+    metadata.id_token_signing_alg_values_supported = ['none', 'HS256', 'RS256'];
+    return Response.json(metadata);
+  }
   const rewrite = url.endsWith('/token') ? forge : undefined;
   const rewriteUserinfo = url.endsWith('/me') ? forgeUserinfo : undefined;
   if (!rewrite && !rewriteUserinfo) return res;
   const body = (await res.json()) as Claims;
   if (rewrite) body.id_token = rewrite(decodePayload(String(body.id_token)));
   const out = rewriteUserinfo ? rewriteUserinfo(body) : body;
-  return new Response(JSON.stringify(out), { status: res.status, headers: { 'content-type': 'application/json' } });
+  return Response.json(out, { status: res.status });
 };
 
 beforeAll(async () => {
@@ -139,6 +146,11 @@ describe('OIDC adapter: forged ID tokens', () => {
 
   it('refuses several audiences whose azp is another client', async () => {
     forge = (claims) => idp.signIdToken({ ...claims, aud: ['gatehouse', 'some-other-client'], azp: 'some-other-client' });
+    await expectRefused('azp_mismatch');
+  });
+
+  it('refuses a single audience with an azp naming another client', async () => {
+    forge = (claims) => idp.signIdToken({ ...claims, aud: ['gatehouse'], azp: 'some-other-client' });
     await expectRefused('azp_mismatch');
   });
 

@@ -188,15 +188,50 @@ describe('OIDC adapter: successful sign-in', () => {
     const ec = adapter({ id: 'ec', clientId: 'ec-client', clientSecret: 'ec-secret', idTokenSignedResponseAlg: 'ES256' });
     expect((await complete(ec, flow, await loginToCallback(ec, flow))).subject).toBe('alice');
   });
+});
 
-  it('re-shows the login page on a wrong password', async () => {
+describe('demo OIDC IdP login page', () => {
+  /** Posts the page's n-th form (0: username + password, then the one-click user list). */
+  async function postNthForm(agent: Agent, authUrl: string, n: number, fields: Record<string, string> = {}) {
+    const page = (await agent.follow(authUrl)).at(-1)!;
+    const html = [...page.text.matchAll(/<form\b[\s\S]*?<\/form>/gi)].map((m) => m[0])[n] ?? '';
+    const form = parseForm(html, page.url);
+    return agent.postForm(form.action, { ...form.fields, ...fields });
+  }
+
+  it('signs a demo user in with one click, and refuses a wrong password', async () => {
+    const a = adapter();
+    const flow: FlowState = {};
     const agent = new Agent();
-    const hops = await agent.follow(await adapter().begin({ flow: {}, returnTo: '/' }));
-    const page = hops.at(-1)!;
-    const form = parseForm(page.text, page.url);
-    const res = await agent.postForm(form.action, { ...form.fields, username: 'alice', password: 'nope' });
-    expect(res.status).toBe(200);
-    expect(res.text).toContain('wrong password');
+    const picked = await postNthForm(agent, await a.begin({ flow, returnTo: '/' }), 1);
+    expect(picked.status).toBe(303);
+    const hops = await agent.follow(picked.location!, { stopWhen: (r) => r.location?.startsWith(BASE) ?? false });
+    expect((await complete(a, flow, new URL(hops.at(-1)!.location!))).subject).toBe('alice');
+
+    const wrong = await postNthForm(new Agent(), await a.begin({ flow: {}, returnTo: '/' }), 0, { username: 'alice', password: 'nope' });
+    expect(wrong.status).toBe(200);
+    expect(wrong.text).toContain('wrong password');
+  });
+
+  it('with userPicker "passwordless", refuses a one-click sign-in of a user who has a password', async () => {
+    const strict = await startOidcIdp({
+      clients: [{ clientId: 'gatehouse', clientSecret: 'gatehouse-secret', redirectUris: [callbackOf('corp')] }],
+      users: [alice],
+      userPicker: 'passwordless',
+    });
+    try {
+      const a = adapter({ issuer: strict.issuer });
+      const agent = new Agent();
+      const authUrl = await a.begin({ flow: {}, returnTo: '/' });
+      const page = (await agent.follow(authUrl)).at(-1)!;
+      expect(page.text).not.toContain('name="pick"');
+      const form = parseForm(page.text, page.url);
+      const res = await agent.postForm(form.action, { username: 'alice', pick: '1' });
+      expect(res.status).toBe(200);
+      expect(res.text).toContain('wrong password');
+    } finally {
+      await strict.close();
+    }
   });
 });
 
@@ -241,6 +276,26 @@ describe('OIDC adapter: state and flow', () => {
     await expectFailure(complete(a, flow, callback), 'ERR_STATE_MISMATCH', 'flow_state_missing');
     const ge = await expectFailure(complete(a, snapshot, callback), 'ERR_INVALID_ASSERTION', 'authorization_code_rejected');
     expect(ge.details?.error).toBe('invalid_grant');
+  });
+
+  it('refuses a callback whose RFC 9207 iss parameter names another issuer (mix-up)', async () => {
+    const a = adapter();
+    const flow: FlowState = {};
+    const callback = await loginToCallback(a, flow);
+    expect(callback.searchParams.get('iss')).toBe(idp.issuer);
+    callback.searchParams.set('iss', 'http://127.0.0.1:1');
+    await expectFailure(complete(a, flow, callback), 'ERR_INVALID_ASSERTION', 'response_issuer_mismatch');
+  });
+
+  it('refuses a callback without code, and a callback that is not a GET', async () => {
+    const a = adapter();
+    let flow: FlowState = {};
+    const callback = await loginToCallback(a, flow);
+    callback.searchParams.delete('code');
+    await expectFailure(complete(a, flow, callback), 'ERR_INVALID_ASSERTION', 'code_missing');
+    flow = {};
+    const url = await loginToCallback(a, flow);
+    await expectFailure(a.complete({ flow, method: 'POST', url, body: {} }), 'ERR_INVALID_ASSERTION', 'unexpected_method');
   });
 
   it('refuses a flow older than flowMaxAgeMs', async () => {

@@ -48,6 +48,8 @@ interface Login {
   /** Builds a response to this login (override anything) and posts it to the adapter. */
   post(o?: Partial<BuildResponseOptions>): Promise<VerifiedAssertion>;
   postRaw(samlResponse: string): Promise<VerifiedAssertion>;
+  /** Posts without this browser's flow state or RelayState (as if the cookie was lost). */
+  postUnbound(o?: Partial<BuildResponseOptions>): Promise<VerifiedAssertion>;
 }
 
 async function startLogin(over: Record<string, unknown> = {}): Promise<Login> {
@@ -58,13 +60,15 @@ async function startLogin(over: Record<string, unknown> = {}): Promise<Login> {
   const requestId = /\bID="([^"]+)"/.exec(request)?.[1] ?? '';
   const relayState = url.searchParams.get('RelayState') ?? '';
   const postRaw = (SAMLResponse: string) => adapter.complete({ flow, method: 'POST', url: new URL(ACS), body: { SAMLResponse, RelayState: relayState } });
+  const build = (o: Partial<BuildResponseOptions>) => idp.buildResponse({ user: ALICE, acsUrl: ACS, spEntityId: SP, inResponseTo: requestId, ...o });
   return {
     adapter,
     flow,
     requestId,
     relayState,
     postRaw,
-    post: (o = {}) => postRaw(idp.buildResponse({ user: ALICE, acsUrl: ACS, spEntityId: SP, inResponseTo: requestId, ...o })),
+    post: (o = {}) => postRaw(build(o)),
+    postUnbound: (o = {}) => adapter.complete({ flow: {}, method: 'POST', url: new URL(ACS), body: { SAMLResponse: build(o) } }),
   };
 }
 
@@ -164,6 +168,10 @@ describe('SAML response checks', () => {
     expect(await reasonOf(login.post({ issueInstant: new Date(Date.now() - 15 * MIN), notBefore: past, notOnOrAfter: new Date(Date.now() - 5 * MIN) }))).toBe('expired');
   });
 
+  it('refuses an expired SubjectConfirmationData even while the Conditions are still valid', async () => {
+    expect(await reasonOf(login.post({ confirmationNotOnOrAfter: new Date(Date.now() - MIN) }))).toBe('expired');
+  });
+
   it('refuses an assertion whose NotBefore is in the future', async () => {
     expect(await reasonOf(login.post({ notBefore: new Date(Date.now() + 5 * MIN) }))).toBe('not_yet_valid');
   });
@@ -184,7 +192,15 @@ describe('SAML response checks', () => {
   });
 
   it('refuses an InResponseTo we never issued', async () => {
-    expect(await reasonOf(login.post({ inResponseTo: '_never-issued' }))).toBe('unknown_in_response_to');
+    expect(await reasonOf(login.postUnbound({ inResponseTo: '_never-issued' }))).toBe('unknown_in_response_to');
+  });
+
+  it('refuses a response to another login than the one this browser started (RelayState binding)', async () => {
+    expect(await reasonOf(login.post({ inResponseTo: '_never-issued' }))).toBe('relay_state_mismatch');
+  });
+
+  it('accepts a response to our request without the browser flow state (no returnTo then)', async () => {
+    expect(await login.postUnbound()).toMatchObject({ subject: 'alice@example.com', returnTo: undefined });
   });
 
   it('refuses an unsigned Response InResponseTo that dresses up an unsolicited signed assertion', async () => {
@@ -199,6 +215,10 @@ describe('SAML response checks', () => {
   it('refuses a non-success status carrying an injected unsigned assertion', async () => {
     const o = { statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder', statusMessage: 'login failed', sign: 'none' } as const;
     expect(await reasonOf(login.post(o))).toBe('status_not_success');
+  });
+
+  it('refuses a validly signed assertion under a non-success status', async () => {
+    expect(await reasonOf(login.post({ statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder' }))).toBe('status_not_success');
   });
 
   it('refuses a non-success status without assertion, naming the status', async () => {
@@ -218,7 +238,7 @@ describe('SAML response checks', () => {
       const signed = firstAssertion(root);
       const evil = evilCopy(signed, '_evil');
       root.insertBefore(evil, signed);
-      const ext = root.ownerDocument.createElementNS('urn:oasis:names:tc:SAML:2.0:protocol', 'samlp:Extensions');
+      const ext = root.ownerDocument!.createElementNS('urn:oasis:names:tc:SAML:2.0:protocol', 'samlp:Extensions');
       root.removeChild(signed);
       ext.appendChild(signed);
       root.insertBefore(ext, root.firstChild!.nextSibling);
@@ -261,8 +281,38 @@ describe('SAML response checks', () => {
     expect(await reasonOf(post({ SAMLResponse: Buffer.from('<LogoutResponse/>').toString('base64') }))).toBe('not_a_response');
   });
 
+  it('turns a broken signature structure into invalid_signature, never a raw library error', async () => {
+    const alterXml = (xml: string) => xml.replace(/<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/, '');
+    expect(await reasonOf(login.post({ alterXml }))).toBe('invalid_signature');
+  });
+
+  it('never lets an attribute stand in for nameID or issuer', async () => {
+    const { raw, subject } = await login.post({ attributes: { issuer: 'urn:evil:idp', nameID: 'evil@example.com' } });
+    expect(subject).toBe('alice@example.com');
+    expect(raw).toMatchObject({ issuer: IDP, nameID: 'alice@example.com' });
+  });
+
+  it('keeps request IDs for requestIdExpirationPeriodMs and assertion IDs until NotOnOrAfter + skew', async () => {
+    const calls: Record<string, [string, string, number]> = {};
+    const inner = createMemorySamlCache();
+    const cache = {
+      ...inner,
+      saveRequestId: async (p: string, id: string, exp: number) => ((calls.save = [p, id, exp]), inner.saveRequestId(p, id, exp)),
+      rememberAssertion: async (p: string, id: string, exp: number) => ((calls.remember = [p, id, exp]), inner.rememberAssertion(p, id, exp)),
+    };
+    const t0 = Date.now();
+    const adapter = createSamlAdapter(provider({ requestIdExpirationPeriodMs: 600_000 }), { baseUrl: BASE, cache, now: () => t0 });
+    await adapter.begin({ flow: {}, returnTo: '/' });
+    expect(calls.save?.[0]).toBe('corp-saml');
+    expect(calls.save?.[2]).toBe(t0 + 600_000);
+    const notOnOrAfter = new Date(Date.now() + 3 * MIN);
+    const samlResponse = idp.buildResponse({ user: ALICE, acsUrl: ACS, spEntityId: SP, inResponseTo: calls.save?.[1], assertionId: '_a1', notOnOrAfter });
+    await adapter.complete({ flow: {}, method: 'POST', url: new URL(ACS), body: { SAMLResponse: samlResponse } });
+    expect(calls.remember).toEqual(['corp-saml', '_a1', notOnOrAfter.getTime() + 5000]);
+  });
+
   it('gives each refusal above its own reason code', async () => {
-    const fresh = async (o: Partial<BuildResponseOptions>) => reasonOf((await startLogin()).post(o));
+    const fresh = async (o: Partial<BuildResponseOptions>) => reasonOf((await startLogin()).postUnbound(o));
     const reasons = await Promise.all([
       fresh({ alterXml: (x) => x.replace('>developers<', '>admin<') }),
       fresh({ sign: 'none' }),
