@@ -11,14 +11,22 @@ import type { ResolvedConfig } from '../../plugin/config/schema.ts';
 
 const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
+const WHOLE_VAR = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/;
+
 export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: (string | number)[] = []): unknown {
   if (typeof value === 'string') {
-    return value.replace(VAR, (_m, name: string, fallback: string | undefined) => {
+    const out = value.replace(VAR, (_m, name: string, fallback: string | undefined) => {
       const v = env[name];
       if (v !== undefined && v !== '') return v;
       if (fallback !== undefined) return fallback;
       throw new ConfigError(formatPath(path), `environment variable ${name} is not set`);
     });
+    // `port: ${PORT}` should be a number, as if it had been written in the file.
+    if (WHOLE_VAR.test(value)) {
+      if (/^-?\d+$/.test(out)) return Number(out);
+      if (out === 'true' || out === 'false') return out === 'true';
+    }
+    return out;
   }
   if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, [...path, i]));
   if (value !== null && typeof value === 'object') {
@@ -46,10 +54,19 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
     throw new ConfigError('(file)', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const config = parseConfig(interpolateEnv(parseConfigText(text, file), env));
-  // A relative SQLite filename is relative to the config file, not to the working directory.
+  // Relative paths (SQLite file, PEM files) are relative to the config file, not to the working directory.
+  const base = dirname(file);
+  const looksLikePath = (v: string) => !v.includes('-----BEGIN') && (/\.(pem|crt|cer|key)$/i.test(v) || /^\.\.?\//.test(v));
+  const asPath = (v: string): string => (looksLikePath(v) && !isAbsolute(v) ? resolve(base, v) : v);
+  for (const p of config.providers) {
+    if (p.type !== 'saml') continue;
+    p.idpCert = Array.isArray(p.idpCert) ? p.idpCert.map(asPath) : asPath(p.idpCert);
+    if (p.privateKey !== undefined) p.privateKey = asPath(p.privateKey);
+    if (p.publicCert !== undefined) p.publicCert = asPath(p.publicCert);
+  }
   const conn = config.database.connection as { filename?: unknown } | undefined;
   if (config.database.client === 'sqlite3' && conn && typeof conn.filename === 'string' && conn.filename !== ':memory:' && !isAbsolute(conn.filename)) {
-    conn.filename = resolve(dirname(file), conn.filename);
+    conn.filename = resolve(base, conn.filename);
   }
   return config;
 }

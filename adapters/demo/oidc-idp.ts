@@ -45,7 +45,11 @@ export interface StartOidcIdpOptions {
   issuerHost?: '127.0.0.1';
   clients: DemoOidcClient[];
   users: DemoUser[];
-  /** More scopes and the claims they release, e.g. `{ roles: ['realm_access'] }`. */
+  /**
+   * More scopes and the claims they release, e.g. `{ roles: ['realm_access'] }`. The names of the
+   * starting users' `extraClaims` are released with `openid` already; a claim name that only
+   * appears later (addUser/updateUser) must be declared here to be released.
+   */
   claimsExtra?: Record<string, string[]>;
   /** Put scope claims into the ID token as well as userinfo (default false: only userinfo, as the spec says). */
   idTokenWithScopeClaims?: boolean;
@@ -157,7 +161,13 @@ export async function startOidcIdp(opts: StartOidcIdpOptions): Promise<DemoOidcI
       ctx.body = page('Sign-in error', `<p>${esc(String(out.error))}: ${esc(String(out.error_description ?? ''))}</p>`);
     },
   };
-  const provider = new OidcProvider(issuer, configuration);
+  let provider: Provider;
+  try {
+    provider = new OidcProvider(issuer, configuration);
+  } catch (err) {
+    server.close();
+    throw err;
+  }
   const providerCallback = provider.callback();
 
   handler = (req, res) => {

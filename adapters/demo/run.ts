@@ -1,17 +1,18 @@
 /**
- * `npm start`: the standalone gateway on a demo config, with a built-in OIDC provider and a
- * built-in SAML IdP on loopback. Data (SQLite file, the SAML IdP's key made on first start)
- * lives in `.demo-data/` (git-ignored).
+ * `npm start`: the standalone gateway on the demo config (docs/demo/gatehouse.yaml), with a
+ * built-in OIDC provider and a built-in SAML IdP on loopback. Data (SQLite file, the SAML IdP's
+ * key made on first start, the session secret) lives in `.demo-data/` (git-ignored).
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseConfig } from '../../plugin/config/parse.ts';
-import type { ConfigInput } from '../../plugin/config/schema.ts';
+import { loadConfigFile } from '../config/load.ts';
 import { startGateway, type Gateway } from '../gateway/server.ts';
 import { generateKeyPairAndCert } from './certs.ts';
 import { startOidcIdp } from './oidc-idp.ts';
 import { startSamlIdp } from './saml-idp.ts';
-import { randomBytes } from 'node:crypto';
+
+export const DEMO_CONFIG_FILE = resolve(import.meta.dirname, '../../docs/demo/gatehouse.yaml');
 
 export const DEMO_USERS = [
   {
@@ -28,11 +29,10 @@ export const DEMO_USERS = [
 ];
 
 export interface DemoOptions {
-  dataDir?: string;
-  gatewayPort?: number;
-  oidcPort?: number;
-  samlPort?: number;
-  log?: string;
+  dataDir?: string | undefined;
+  gatewayPort?: number | undefined;
+  oidcPort?: number | undefined;
+  samlPort?: number | undefined;
 }
 
 export interface Demo {
@@ -42,112 +42,60 @@ export interface Demo {
   close(): Promise<void>;
 }
 
-function loadOrCreateIdpKey(dataDir: string): { privateKeyPem: string; certPem: string } {
-  const keyFile = join(dataDir, 'saml-idp-key.pem');
-  const certFile = join(dataDir, 'saml-idp-cert.pem');
-  if (existsSync(keyFile) && existsSync(certFile)) {
-    return { privateKeyPem: readFileSync(keyFile, 'utf8'), certPem: readFileSync(certFile, 'utf8') };
-  }
-  const pair = generateKeyPairAndCert('Gatehouse Demo SAML IdP');
-  writeFileSync(keyFile, pair.privateKeyPem, { mode: 0o600 });
-  writeFileSync(certFile, pair.certPem);
-  return pair;
-}
-
-function loadOrCreateSecret(dataDir: string): string {
-  const file = join(dataDir, 'session-secret');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  const secret = randomBytes(32).toString('base64url');
-  writeFileSync(file, secret, { mode: 0o600 });
-  return secret;
-}
-
-export function demoConfig(p: { gatewayUrl: string; port: number; host: string; dataDir: string; oidcIssuer: string; samlEntryPoint: string; samlIssuer: string; samlCert: string; sessionSecret: string; log: string }): ConfigInput {
-  return {
-    server: { port: p.port, host: p.host, baseUrl: p.gatewayUrl, sessionSecret: p.sessionSecret },
-    database: { client: 'sqlite3', connection: { filename: join(p.dataDir, 'gatehouse.sqlite') } },
-    sessions: { store: 'database' },
-    organizations: [
-      { id: 'acme-corp', roles: ['owner', 'admin', 'viewer', 'member', 'contributor'], groups: ['developers', 'compliance-team', 'development-team'] },
-      { id: 'home-lab', roles: ['Admin', 'Member'] },
-    ],
-    providers: [
-      {
-        id: 'demo-oidc',
-        displayName: 'Demo OIDC provider',
-        type: 'oidc',
-        issuer: p.oidcIssuer,
-        clientId: 'gatehouse-demo',
-        clientSecret: 'demo-client-secret',
-        scopes: ['openid', 'email', 'profile', 'groups'],
-        claims: { groups: 'groups' },
-        firstLoginPolicy: 'allow',
-      },
-      {
-        id: 'demo-saml',
-        displayName: 'Demo SAML IdP',
-        type: 'saml',
-        entryPoint: p.samlEntryPoint,
-        idpIssuer: p.samlIssuer,
-        idpCert: p.samlCert,
-        issuer: 'urn:gatehouse:demo-sp',
-        claims: { email: 'email', groups: 'groups' },
-        firstLoginPolicy: 'allow',
-      },
-    ],
-    provisioning: {
-      syncMode: 'ADDITIVE',
-      defaultRole: 'viewer',
-      static: [{ organization: 'acme-corp', role: 'viewer', groups: ['compliance-team', 'development-team'] }],
-      instanceAdmins: ['root@example.com'],
-      groupsPattern: 'chainloop_{ORG_NAME}_{GROUP_NAME}',
-      rules: {
-        organizations: {
-          'home-lab': {
-            organization: "contains(groups, '{{orgId}}')",
-            roles: { expression: "contains(groups, 'admin') && 'Admin' || 'Member'" },
-          },
-        },
-      },
-    },
-    log: { level: p.log as 'info' },
-  };
+function loadOrCreate<T>(file: string, make: () => T, write: (v: T) => void, read: () => T): T {
+  if (existsSync(file)) return read();
+  const v = make();
+  write(v);
+  return v;
 }
 
 export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
-  const host = '127.0.0.1';
   const dataDir = resolve(opts.dataDir ?? '.demo-data');
   mkdirSync(dataDir, { recursive: true });
+  const keyFile = join(dataDir, 'saml-idp-key.pem');
+  const certFile = join(dataDir, 'saml-idp-cert.pem');
+  const keyPair = loadOrCreate(
+    certFile,
+    () => generateKeyPairAndCert('Gatehouse Demo SAML IdP'),
+    (p) => {
+      writeFileSync(keyFile, p.privateKeyPem, { mode: 0o600 });
+      writeFileSync(certFile, p.certPem);
+    },
+    () => ({ privateKeyPem: readFileSync(keyFile, 'utf8'), certPem: readFileSync(certFile, 'utf8') }),
+  );
+  const secretFile = join(dataDir, 'session-secret');
+  const sessionSecret = loadOrCreate(
+    secretFile,
+    () => randomBytes(32).toString('base64url'),
+    (s) => writeFileSync(secretFile, s, { mode: 0o600 }),
+    () => readFileSync(secretFile, 'utf8').trim(),
+  );
+
   const gatewayPort = opts.gatewayPort ?? Number(process.env.GATEHOUSE_PORT ?? 3000);
-  const gatewayUrl = `http://${host}:${gatewayPort}`;
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const oidc = await startOidcIdp({
     port: opts.oidcPort ?? Number(process.env.GATEHOUSE_DEMO_OIDC_PORT ?? 3001),
     clients: [{ clientId: 'gatehouse-demo', clientSecret: 'demo-client-secret', redirectUris: [`${gatewayUrl}/auth/demo-oidc/callback`] }],
     users: DEMO_USERS,
   });
-  const samlIssuer = 'urn:gatehouse:demo-idp';
-  const saml = await startSamlIdp({
-    port: opts.samlPort ?? Number(process.env.GATEHOUSE_DEMO_SAML_PORT ?? 3002),
-    issuer: samlIssuer,
-    users: DEMO_USERS,
-    keyPair: loadOrCreateIdpKey(dataDir),
-  });
+  let saml: Awaited<ReturnType<typeof startSamlIdp>> | undefined;
   try {
-    const config = parseConfig(
-      demoConfig({
-        gatewayUrl,
-        port: gatewayPort,
-        host,
-        dataDir,
-        oidcIssuer: oidc.issuer,
-        samlEntryPoint: saml.entryPoint,
-        samlIssuer,
-        samlCert: saml.certPem,
-        sessionSecret: loadOrCreateSecret(dataDir),
-        log: opts.log ?? 'info',
-      }),
-    );
-    const gateway = await startGateway(config);
+    saml = await startSamlIdp({
+      port: opts.samlPort ?? Number(process.env.GATEHOUSE_DEMO_SAML_PORT ?? 3002),
+      issuer: 'urn:gatehouse:demo-idp',
+      users: DEMO_USERS,
+      keyPair,
+    });
+    const env = {
+      ...process.env,
+      GATEHOUSE_PORT: String(gatewayPort),
+      GATEHOUSE_DEMO_OIDC_PORT: new URL(oidc.issuer).port,
+      GATEHOUSE_DEMO_SAML_PORT: new URL(saml.entryPoint).port,
+      GATEHOUSE_DEMO_DATA_DIR: dataDir,
+      GATEHOUSE_SESSION_SECRET: sessionSecret,
+    };
+    const gateway = await startGateway(loadConfigFile(DEMO_CONFIG_FILE, env));
+    const idp = saml;
     return {
       gateway,
       oidcIssuer: oidc.issuer,
@@ -155,12 +103,12 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
       async close() {
         await gateway.close();
         await oidc.close();
-        await saml.close();
+        await idp.close();
       },
     };
   } catch (e) {
     await oidc.close();
-    await saml.close();
+    await saml?.close();
     throw e;
   }
 }

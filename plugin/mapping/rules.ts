@@ -70,26 +70,34 @@ interface RunCache {
   roles: Map<RolesPlan, RoleNames>;
 }
 
-function select(policy: PolicyPlan, orgId: string, data: JSONObject, cache: RunCache): { member: boolean; detail: string } | { error: string } {
-  if (policy.organization === null) return { member: true, detail: 'the organization policy has no organization expression: always' };
-  const expr = policy.organization.forOrganization(orgId);
+type Selection = { member: boolean; value: JSONValue } | { error: string };
+const ALWAYS: Selection = { member: true, value: true };
+
+/** Runs the organization expression; the reason text is built only for orgs that get listed. */
+function select(policy: PolicyPlan, orgId: string, data: JSONObject, cache: RunCache): Selection {
+  const template = policy.organization;
+  if (template === null) return ALWAYS;
+  const expr = template.forOrganization(orgId);
   if (expr === undefined) return { error: `${policy.path}.organization: not compiled for this organization` };
-  let result = policy.organization.perOrganization ? undefined : cache.selections.get(expr);
+  let result = template.perOrganization ? undefined : cache.selections.get(expr);
   if (result === undefined) {
     try {
       result = { value: runExpression(expr, data) };
     } catch (error) {
       result = { error: `${expr.path}: ${error instanceof Error ? error.message : String(error)}` };
     }
-    if (!policy.organization.perOrganization) cache.selections.set(expr, result);
+    if (!template.perOrganization) cache.selections.set(expr, result);
   }
   if ('error' in result) return result;
   const value = result.value;
-  if (value === true || value === orgId) return { member: true, detail: `organization expression returned ${JSON.stringify(value)}` };
-  if (value === false || value === null || typeof value === 'string') {
-    return { member: false, detail: `organization expression returned ${JSON.stringify(value)}` };
-  }
+  if (value === true || value === orgId) return { member: true, value };
+  if (value === false || value === null || typeof value === 'string') return { member: false, value };
   return { error: `${expr.path}: returned ${jsonType(value)}, expected true or the organization id` };
+}
+
+function selectionDetail(policy: PolicyPlan, value: JSONValue): string {
+  if (policy.organization === null) return 'the organization policy has no organization expression: always';
+  return `organization expression returned ${JSON.stringify(value)}`;
 }
 
 function roleNames(policy: PolicyPlan, orgId: string, data: JSONObject, cache: RunCache): RoleNames {
@@ -146,7 +154,7 @@ export const rulesMapper: Mapper<RulesPlan> = {
         continue;
       }
       if (!selection.member) {
-        if (listed) list({ ...newOrgTrace(orgId, `not selected: ${selection.detail}`), policy: policy.kind });
+        if (listed) list({ ...newOrgTrace(orgId, `not selected: ${selectionDetail(policy, selection.value)}`), policy: policy.kind });
         else trace.summary.notListed++;
         continue;
       }
@@ -157,7 +165,7 @@ export const rulesMapper: Mapper<RulesPlan> = {
         continue;
       }
       const roles = checkRoles(catalog, orgId, names.names);
-      const orgTrace: OrgTrace = { ...newOrgTrace(orgId, `${selection.detail}; ${names.detail}`, true), policy: policy.kind };
+      const orgTrace: OrgTrace = { ...newOrgTrace(orgId, `${selectionDetail(policy, selection.value)}; ${names.detail}`, true), policy: policy.kind };
       orgTrace.rolesMissing = roles.missing;
       list(orgTrace);
       if (roles.found.length === 0) {
