@@ -9,6 +9,8 @@ import { createLogger } from '../../plugin/gatehouse.ts';
 import { startGateway, type Gateway } from '../../adapters/gateway/server.ts';
 import { startOidcIdp, type DemoOidcIdp, type DemoUser as OidcUser } from '../../adapters/demo/oidc-idp.ts';
 import { startSamlIdp, type SamlIdp } from '../../adapters/demo/saml-idp.ts';
+import { createOidcAdapter } from '../../adapters/idp/oidc.ts';
+import type { IdpAdapter } from '../../plugin/ports.ts';
 import { Agent, parseForm, type AgentResponse } from './agent.ts';
 import { createTestDatabase, type DbKind, type TestDatabase } from './db.ts';
 
@@ -56,6 +58,8 @@ export interface HarnessOptions {
   users?: HarnessUser[];
   /** Edits the config before it is parsed. */
   config?: (base: ConfigInput) => ConfigInput;
+  /** Transport for the gateway's OIDC adapter (tests forge IdP answers with it). */
+  oidcFetch?: typeof fetch;
 }
 
 export function baseConfig(p: { oidcIssuer: string; samlEntryPoint: string; samlIssuer: string; samlCert: string; db: TestDatabase }): ConfigInput {
@@ -115,7 +119,12 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const config = parseConfig(opts.config ? opts.config(base) : base);
   let gateway: Gateway;
   try {
-    gateway = await startGateway(config, { logger: createLogger('silent') });
+    const idps = new Map<string, IdpAdapter>();
+    const oidcConfig = config.providers.find((p) => p.id === OIDC_ID);
+    if (opts.oidcFetch && oidcConfig?.type === 'oidc') {
+      idps.set(OIDC_ID, createOidcAdapter(oidcConfig, { baseUrl: gatewayUrl, customFetch: opts.oidcFetch }));
+    }
+    gateway = await startGateway(config, { logger: createLogger('silent'), idps });
   } catch (e) {
     await oidc.close();
     await saml.close();
