@@ -41,8 +41,8 @@ export interface Gatehouse {
 }
 
 /** Logger that never prints secrets, whatever a caller passes in. */
-export function createLogger(level: string): Logger {
-  return pino({
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     redact: {
       paths: [
@@ -61,7 +61,8 @@ export function createLogger(level: string): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse> {

@@ -4,6 +4,7 @@
  * later stages trust the resolved object.
  */
 import { z } from 'zod';
+import { webhookDeliverySchema } from '../webhooks/settings.ts';
 
 const DEFAULT_ROLES = ['owner', 'admin', 'viewer', 'member', 'contributor'];
 
@@ -196,6 +197,7 @@ export const configSchema = z
       .strict()
       .default({ enabled: false, basePath: '/scim/v2' }),
     webhooks: z.array(webhookSchema).default([]),
+    webhookDelivery: webhookDeliverySchema,
     waitingRoom: z
       .object({ message: z.string().default('Your account is waiting for an administrator to approve it.') })
       .strict()

@@ -4,8 +4,9 @@
  * and the offset, e.g. `provisioning.rules.default.organization: JMESPath syntax error at position 14: ...`.
  */
 import { compile, isRegistered, tokenize, TreeInterpreter } from '@jmespath-community/jmespath';
-import type { JSONValue } from '@jmespath-community/jmespath';
+import type { JSONObject, JSONValue } from '@jmespath-community/jmespath';
 import { ConfigError } from '../errors.ts';
+import { buildParametric, FALLBACK, type BoundParametric } from './parametric.ts';
 
 type Ast = ReturnType<typeof compile>;
 type LexToken = ReturnType<typeof tokenize>[number];
@@ -13,7 +14,7 @@ type LexToken = ReturnType<typeof tokenize>[number];
 /** The template variable of rule expressions, replaced by each organization id. */
 export const ORG_PLACEHOLDER = '{{orgId}}';
 /** Same length as the placeholder, so syntax error positions in a template stay exact. */
-const PROBE_ORG_ID = 'orgIdXXXX';
+const PROBE_ORG_ID = 'GhOrgId9Q';
 
 /** An expression compiled once; evaluation never re-parses. */
 export interface CompiledExpression {
@@ -24,14 +25,24 @@ export interface CompiledExpression {
   readonly ast: Ast;
 }
 
+/** The result of an expression, or its error message prefixed with the key path. */
+export type Evaluation = { value: JSONValue } | { error: string };
+
 /** An expression that may contain `{{orgId}}`: compiled once, or once per organization. */
 export interface ExpressionTemplate {
   readonly path: string;
   readonly template: string;
   /** False when the text has no `{{orgId}}`: the same result holds for every organization. */
   readonly perOrganization: boolean;
+  /** True when the per-login fast path (parametric.ts) applies to this template. */
+  readonly parametric: boolean;
   /** The compiled expression for an organization (undefined: not compiled for that org). */
   forOrganization(orgId: string): CompiledExpression | undefined;
+  /**
+   * Prepares one login: work that does not depend on the org is done once, here. The returned
+   * function evaluates for one org and never throws.
+   */
+  bind(data: JSONObject): (orgId: string) => Evaluation;
 }
 
 /** Syntax problem with its 0-based character offset in the expression text. */
@@ -43,6 +54,15 @@ export interface SyntaxProblem {
 /** Evaluates a compiled expression; throws what the interpreter throws (wrong argument types...). */
 export function runExpression(expr: CompiledExpression, data: JSONValue): JSONValue {
   return TreeInterpreter.search(expr.ast, data);
+}
+
+/** Evaluates without throwing: an interpreter error becomes `{ error: '<path>: <message>' }`. */
+export function evaluateExpression(expr: CompiledExpression, data: JSONValue): Evaluation {
+  try {
+    return { value: TreeInterpreter.search(expr.ast, data) };
+  } catch (error) {
+    return { error: `${expr.path}: ${error instanceof Error ? error.message : String(error)}` };
+  }
 }
 
 /** Compiles one expression or throws a ConfigError with the key path and the error position. */
@@ -63,15 +83,66 @@ export function compileExpression(source: string, path: string, context = ''): C
 export function compileTemplate(template: string, path: string, orgIds: Iterable<string>): ExpressionTemplate {
   if (!template.includes(ORG_PLACEHOLDER)) {
     const compiled = compileExpression(template, path);
-    return { path, template, perOrganization: false, forOrganization: () => compiled };
+    return {
+      path,
+      template,
+      perOrganization: false,
+      parametric: false,
+      forOrganization: () => compiled,
+      bind(data) {
+        let result: Evaluation | undefined;
+        return () => (result ??= evaluateExpression(compiled, data));
+      },
+    };
   }
-  compileExpression(template.replaceAll(ORG_PLACEHOLDER, PROBE_ORG_ID), path);
+  const probeAst = compileExpression(template.replaceAll(ORG_PLACEHOLDER, PROBE_ORG_ID), path).ast;
+  // A probe that the template already contains could not be told apart from the placeholder.
+  const parametric = template.includes(PROBE_ORG_ID) ? null : buildParametric(probeAst, PROBE_ORG_ID);
   const byOrg = new Map<string, CompiledExpression>();
+  const fastOrgs = new Set<string>();
   for (const orgId of orgIds) {
     const source = template.replaceAll(ORG_PLACEHOLDER, orgId);
-    byOrg.set(orgId, compileExpression(source, path, ` (with {{orgId}} = "${orgId}": ${source})`));
+    const compiled = compileExpression(source, path, ` (with {{orgId}} = "${orgId}": ${source})`);
+    byOrg.set(orgId, compiled);
+    if (parametric !== null && sameShape(probeAst, compiled.ast, orgId)) fastOrgs.add(orgId);
   }
-  return { path, template, perOrganization: true, forOrganization: (orgId) => byOrg.get(orgId) };
+  return {
+    path,
+    template,
+    perOrganization: true,
+    parametric: parametric !== null,
+    forOrganization: (orgId) => byOrg.get(orgId),
+    bind(data) {
+      const fast: BoundParametric | null = parametric?.bind(data) ?? null;
+      return (orgId) => {
+        if (fast !== null && fastOrgs.has(orgId)) {
+          try {
+            return { value: fast(orgId) };
+          } catch (error) {
+            if (error !== FALLBACK) throw error;
+          }
+        }
+        const compiled = byOrg.get(orgId);
+        if (compiled === undefined) return { error: `${path}: not compiled for organization "${orgId}"` };
+        return evaluateExpression(compiled, data);
+      };
+    },
+  };
+}
+
+/**
+ * True when an org's compiled AST is the probe AST with the probe replaced by the org id inside
+ * strings: then the fast path, built from the probe AST, computes exactly what the org's AST would.
+ */
+function sameShape(probe: unknown, actual: unknown, orgId: string): boolean {
+  if (typeof probe === 'string') return typeof actual === 'string' && probe.replaceAll(PROBE_ORG_ID, orgId) === actual;
+  if (probe === null || typeof probe !== 'object') return probe === actual;
+  if (actual === null || typeof actual !== 'object' || Array.isArray(probe) !== Array.isArray(actual)) return false;
+  const a = probe as Record<string, unknown>;
+  const b = actual as Record<string, unknown>;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((key) => Object.hasOwn(b, key) && sameShape(a[key], b[key], orgId));
 }
 
 /** Parses `source`; returns the AST or the first problem with its position. Never throws. */

@@ -7,7 +7,7 @@ import type { JSONObject, JSONValue } from '@jmespath-community/jmespath';
 import type { RoleMapping } from '../config/schema.ts';
 import { ConfigError } from '../errors.ts';
 import { keyPath } from './catalog.ts';
-import { compileTemplate, jsonType, runExpression, type CompiledExpression, type ExpressionTemplate } from './expression.ts';
+import { compileTemplate, evaluateExpression, jsonType, type CompiledExpression, type Evaluation, type ExpressionTemplate } from './expression.ts';
 import type { OrgCatalog } from './types.ts';
 
 export type RolesPlan =
@@ -80,13 +80,8 @@ export function isOrgIndependent(plan: RolesPlan): boolean {
   return !plan.expression.perOrganization;
 }
 
-function evaluate(expr: CompiledExpression | undefined, data: JSONObject): { value: JSONValue } | { error: string } {
-  if (expr === undefined) return { error: 'expression not compiled for this organization' };
-  try {
-    return { value: runExpression(expr, data) };
-  } catch (error) {
-    return { error: `${expr.path}: ${error instanceof Error ? error.message : String(error)}` };
-  }
+function evaluate(expr: CompiledExpression | undefined, data: JSONObject): Evaluation {
+  return expr === undefined ? { error: 'expression not compiled for this organization' } : evaluateExpression(expr, data);
 }
 
 /** Runs a roles plan for one org. Never throws: a failing or mistyped expression becomes `error`. */

@@ -12,7 +12,7 @@ import type { JSONObject, JSONValue } from '@jmespath-community/jmespath';
 import type { RulePolicy } from '../config/schema.ts';
 import { ConfigError } from '../errors.ts';
 import { checkRoles, keyPath, newMapperTrace, newOrgTrace } from './catalog.ts';
-import { compileTemplate, jsonType, runExpression, type CompiledExpression, type ExpressionTemplate } from './expression.ts';
+import { compileTemplate, jsonType, type Evaluation, type ExpressionTemplate } from './expression.ts';
 import {
   compileRoles,
   defaultRolePlan,
@@ -64,9 +64,10 @@ function compilePolicy(
   return { kind, path, organization, roles, rolesOrgIndependent: isOrgIndependent(roles) };
 }
 
-/** Per-login memo of results that do not depend on the org. */
+/** Per-login memo: organization expressions bound to this login's data, role names that do not depend on the org. */
 interface RunCache {
-  selections: Map<CompiledExpression, { value: JSONValue } | { error: string }>;
+  data: JSONObject;
+  selections: Map<ExpressionTemplate, (orgId: string) => Evaluation>;
   roles: Map<RolesPlan, RoleNames>;
 }
 
@@ -74,25 +75,20 @@ type Selection = { member: boolean; value: JSONValue } | { error: string };
 const ALWAYS: Selection = { member: true, value: true };
 
 /** Runs the organization expression; the reason text is built only for orgs that get listed. */
-function select(policy: PolicyPlan, orgId: string, data: JSONObject, cache: RunCache): Selection {
+function select(policy: PolicyPlan, orgId: string, cache: RunCache): Selection {
   const template = policy.organization;
   if (template === null) return ALWAYS;
-  const expr = template.forOrganization(orgId);
-  if (expr === undefined) return { error: `${policy.path}.organization: not compiled for this organization` };
-  let result = template.perOrganization ? undefined : cache.selections.get(expr);
-  if (result === undefined) {
-    try {
-      result = { value: runExpression(expr, data) };
-    } catch (error) {
-      result = { error: `${expr.path}: ${error instanceof Error ? error.message : String(error)}` };
-    }
-    if (!template.perOrganization) cache.selections.set(expr, result);
+  let bound = cache.selections.get(template);
+  if (bound === undefined) {
+    bound = template.bind(cache.data);
+    cache.selections.set(template, bound);
   }
+  const result = bound(orgId);
   if ('error' in result) return result;
   const value = result.value;
   if (value === true || value === orgId) return { member: true, value };
   if (value === false || value === null || typeof value === 'string') return { member: false, value };
-  return { error: `${expr.path}: returned ${jsonType(value)}, expected true or the organization id` };
+  return { error: `${template.path}: returned ${jsonType(value)}, expected true or the organization id` };
 }
 
 function selectionDetail(policy: PolicyPlan, value: JSONValue): string {
@@ -137,7 +133,7 @@ export const rulesMapper: Mapper<RulesPlan> = {
     const trace = newMapperTrace('rules', input.source);
     const grants: Grant[] = [];
     const errors: MapperResult['errors'] = [];
-    const cache: RunCache = { selections: new Map(), roles: new Map() };
+    const cache: RunCache = { data, selections: new Map(), roles: new Map() };
     const list = (entry: OrgTrace): void => void trace.organizations.push(entry);
     for (const orgId of organizations) {
       const policy = plan.perOrganization.get(orgId) ?? plan.fallback;
@@ -147,7 +143,7 @@ export const rulesMapper: Mapper<RulesPlan> = {
       }
       trace.summary.evaluated++;
       const listed = verbose || policy.kind === 'organization';
-      const selection = select(policy, orgId, data, cache);
+      const selection = select(policy, orgId, cache);
       if ('error' in selection) {
         errors.push({ organization: orgId, message: selection.error });
         list({ ...newOrgTrace(orgId, 'skipped: the organization expression failed'), policy: policy.kind, error: selection.error });

@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import { core } from './001_core.ts';
+import { webhooks } from './003_webhooks.ts';
 
 export interface Migration {
   name: string;
@@ -11,7 +12,7 @@ export interface Migration {
   down(db: Knex, prefix: string): Promise<void>;
 }
 
-export const MIGRATIONS: Migration[] = [core];
+export const MIGRATIONS: Migration[] = [core, webhooks];
 
 export function migrationSource(prefix: string, migrations: Migration[] = MIGRATIONS): Knex.MigrationSource<Migration> {
   return {

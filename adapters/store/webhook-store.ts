@@ -1,0 +1,330 @@
+/**
+ * The webhook outbox on knex. Outbox rows are written through the login transaction's own
+ * handle; dispatchers take due rows under a lease: FOR UPDATE SKIP LOCKED on PostgreSQL and
+ * MySQL 8 / MariaDB 10.6+, one conditional UPDATE on SQLite (a write statement holds SQLite's
+ * single writer lock from its first read, so two claimers cannot both see a row as free).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { StoreOps } from '../../plugin/ports.ts';
+import type {
+  AttemptRecord,
+  ClaimedEvent,
+  DeliveryStatus,
+  EndpointPatch,
+  EventTransition,
+  NewAttempt,
+  NewWebhookEvent,
+  WebhookEndpoint,
+  WebhookEvent,
+  WebhookStore,
+} from '../../plugin/webhooks/ports.ts';
+import { isUniqueViolation } from './database.ts';
+import { KnexOps } from './knex-store.ts';
+
+type Row = Record<string, unknown>;
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+const optNum = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+function parseJson<T>(v: unknown, fallback: T): T {
+  if (typeof v !== 'string') return fallback;
+  try {
+    return JSON.parse(v) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+function rowToEndpoint(r: Row): WebhookEndpoint {
+  return {
+    id: String(r.id),
+    url: String(r.url),
+    secret: String(r.secret),
+    previousSecret: str(r.previous_secret),
+    previousSecretExpiresAt: optNum(r.previous_secret_expires_at),
+    trigger: String(r.trigger) as WebhookEndpoint['trigger'],
+    fields: parseJson<string[]>(r.fields, []),
+    payload: parseJson<Record<string, string>>(r.payload, {}),
+    allowPrivateNetwork: Boolean(r.allow_private_network),
+    source: r.source === 'config' ? 'config' : 'api',
+    disabledAt: optNum(r.disabled_at),
+    disabledReason: str(r.disabled_reason),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+  };
+}
+
+function rowToEvent(r: Row): WebhookEvent {
+  return {
+    id: String(r.id),
+    endpointId: String(r.endpoint_id),
+    type: String(r.type) as WebhookEvent['type'],
+    body: String(r.body),
+    userId: str(r.user_id),
+    status: String(r.status) as DeliveryStatus,
+    attempts: num(r.attempts),
+    roundStart: num(r.round_start),
+    nextAttemptAt: num(r.next_attempt_at),
+    createdAt: num(r.created_at),
+    deliveredAt: optNum(r.delivered_at),
+    lastError: str(r.last_error),
+  };
+}
+
+function rowToAttempt(r: Row): AttemptRecord {
+  return {
+    id: String(r.id),
+    eventId: String(r.event_id),
+    endpointId: String(r.endpoint_id),
+    attempt: num(r.attempt),
+    startedAt: num(r.started_at),
+    durationMs: num(r.duration_ms),
+    statusCode: optNum(r.status_code),
+    error: str(r.error),
+    responseExcerpt: str(r.response_excerpt),
+    outcome: String(r.outcome) as AttemptRecord['outcome'],
+    nextAttemptAt: optNum(r.next_attempt_at),
+  };
+}
+
+function patchColumns(p: EndpointPatch): Row {
+  const out: Row = {};
+  if (p.url !== undefined) out.url = p.url;
+  if (p.secret !== undefined) out.secret = p.secret;
+  if (p.previousSecret !== undefined) out.previous_secret = p.previousSecret;
+  if (p.previousSecretExpiresAt !== undefined) out.previous_secret_expires_at = p.previousSecretExpiresAt;
+  if (p.trigger !== undefined) out.trigger = p.trigger;
+  if (p.fields !== undefined) out.fields = JSON.stringify(p.fields);
+  if (p.payload !== undefined) out.payload = JSON.stringify(p.payload);
+  if (p.allowPrivateNetwork !== undefined) out.allow_private_network = p.allowPrivateNetwork;
+  if (p.disabledAt !== undefined) out.disabled_at = p.disabledAt;
+  if (p.disabledReason !== undefined) out.disabled_reason = p.disabledReason;
+  return out;
+}
+
+export class KnexWebhookStore implements WebhookStore {
+  private readonly endpoints: string;
+  private readonly events: string;
+  private readonly attempts: string;
+
+  constructor(
+    readonly knex: Knex,
+    readonly prefix: string,
+  ) {
+    this.endpoints = `${prefix}webhook_endpoints`;
+    this.events = `${prefix}webhook_events`;
+    this.attempts = `${prefix}webhook_attempts`;
+  }
+
+  /** The query runner behind a StoreOps handle from the knex store (the login transaction). */
+  private runner(tx: StoreOps): Knex | Knex.Transaction {
+    if (!(tx instanceof KnexOps)) throw new TypeError('KnexWebhookStore needs the StoreOps of a KnexStore transaction');
+    return tx.db;
+  }
+
+  private get dialect(): string {
+    return String((this.knex.client as { dialect?: string }).dialect ?? this.knex.client.config.client);
+  }
+
+  async listEndpoints(): Promise<WebhookEndpoint[]> {
+    return ((await this.knex(this.endpoints).orderBy('created_at').orderBy('id')) as Row[]).map(rowToEndpoint);
+  }
+
+  async getEndpoint(id: string): Promise<WebhookEndpoint | null> {
+    const r = (await this.knex(this.endpoints).where({ id }).first()) as Row | undefined;
+    return r ? rowToEndpoint(r) : null;
+  }
+
+  async insertEndpoint(e: WebhookEndpoint): Promise<boolean> {
+    try {
+      await this.knex(this.endpoints).insert({
+        id: e.id,
+        url: e.url,
+        secret: e.secret,
+        previous_secret: e.previousSecret,
+        previous_secret_expires_at: e.previousSecretExpiresAt,
+        trigger: e.trigger,
+        fields: JSON.stringify(e.fields),
+        payload: JSON.stringify(e.payload),
+        allow_private_network: e.allowPrivateNetwork,
+        source: e.source,
+        disabled_at: e.disabledAt,
+        disabled_reason: e.disabledReason,
+        created_at: e.createdAt,
+        updated_at: e.updatedAt,
+      });
+      return true;
+    } catch (err) {
+      if (isUniqueViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  async updateEndpoint(id: string, patch: EndpointPatch, at: number): Promise<boolean> {
+    return (await this.knex(this.endpoints).where({ id }).update({ ...patchColumns(patch), updated_at: at })) > 0;
+  }
+
+  async deleteEndpoint(id: string): Promise<boolean> {
+    return this.knex.transaction(async (trx) => {
+      // Explicit, so it does not depend on SQLite's foreign_keys pragma.
+      const events = trx(this.events).select('id').where({ endpoint_id: id });
+      await trx(this.attempts).whereIn('event_id', events).delete();
+      await trx(this.events).where({ endpoint_id: id }).delete();
+      return (await trx(this.endpoints).where({ id }).delete()) > 0;
+    });
+  }
+
+  async listFiringEndpoints(tx: StoreOps): Promise<WebhookEndpoint[]> {
+    const rows = (await this.runner(tx)(this.endpoints).whereNull('disabled_at').whereNot('trigger', 'none').orderBy('id')) as Row[];
+    return rows.map(rowToEndpoint);
+  }
+
+  async enqueue(tx: StoreOps, events: NewWebhookEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.runner(tx)(this.events).insert(
+      events.map((e) => ({
+        id: e.id,
+        endpoint_id: e.endpointId,
+        type: e.type,
+        body: e.body,
+        user_id: e.userId,
+        status: 'pending',
+        attempts: 0,
+        round_start: 0,
+        next_attempt_at: e.createdAt,
+        created_at: e.createdAt,
+      })),
+    );
+  }
+
+  afterCommit(tx: StoreOps, fn: () => void): void {
+    const db = this.runner(tx) as Partial<Knex.Transaction>;
+    if (db.isTransaction && db.executionPromise) {
+      db.executionPromise.then(
+        () => fn(),
+        () => undefined, // rolled back: nothing was written, nothing to send
+      );
+    } else {
+      queueMicrotask(fn);
+    }
+  }
+
+  /** Due, pending rows of enabled endpoints that no live lease holds. */
+  private dueQuery(db: Knex | Knex.Transaction, now: number, limit: number): Knex.QueryBuilder {
+    return db(this.events)
+      .select('id')
+      .where('status', 'pending')
+      .andWhere('next_attempt_at', '<=', now)
+      .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<', now))
+      .whereIn('endpoint_id', db(this.endpoints).select('id').whereNull('disabled_at'))
+      .orderBy('next_attempt_at')
+      .limit(limit);
+  }
+
+  async claimDue(input: { owner: string; now: number; leaseMs: number; limit: number }): Promise<ClaimedEvent[]> {
+    const token = `${input.owner}:${randomUUID().slice(0, 8)}`;
+    const leaseUntil = input.now + input.leaseMs;
+    const lease = { lease_owner: token, lease_until: leaseUntil };
+    let rows: Row[];
+    if (this.dialect === 'sqlite3' || this.dialect === 'sqlite') {
+      await this.knex(this.events).whereIn('id', this.dueQuery(this.knex, input.now, input.limit)).update(lease);
+      rows = (await this.knex(this.events).where('lease_owner', token)) as Row[];
+    } else {
+      rows = await this.knex.transaction(async (trx) => {
+        const free = (await this.dueQuery(trx, input.now, input.limit).forUpdate().skipLocked()) as Row[];
+        if (free.length === 0) return [];
+        const ids = free.map((r) => String(r.id));
+        await trx(this.events).whereIn('id', ids).update(lease);
+        return (await trx(this.events).whereIn('id', ids)) as Row[];
+      });
+    }
+    if (rows.length === 0) return [];
+    const endpointIds = [...new Set(rows.map((r) => String(r.endpoint_id)))];
+    const endpoints = new Map(
+      ((await this.knex(this.endpoints).whereIn('id', endpointIds)) as Row[]).map((r) => [String(r.id), rowToEndpoint(r)] as const),
+    );
+    const out: ClaimedEvent[] = [];
+    for (const r of rows) {
+      const endpoint = endpoints.get(String(r.endpoint_id));
+      if (endpoint) out.push({ event: rowToEvent(r), endpoint, leaseToken: token, leaseUntil });
+    }
+    return out.sort((a, b) => a.event.nextAttemptAt - b.event.nextAttemptAt);
+  }
+
+  async finishAttempt(claim: ClaimedEvent, a: NewAttempt, next: EventTransition): Promise<boolean> {
+    return this.knex.transaction(async (trx) => {
+      await trx(this.attempts).insert({
+        event_id: a.eventId,
+        endpoint_id: a.endpointId,
+        attempt: a.attempt,
+        started_at: a.startedAt,
+        duration_ms: a.durationMs,
+        status_code: a.statusCode,
+        outcome: a.outcome,
+        error: a.error,
+        response_excerpt: a.responseExcerpt,
+        next_attempt_at: a.nextAttemptAt,
+      });
+      const cols: Row = { status: next.status, attempts: a.attempt, lease_owner: null, lease_until: null };
+      if (next.status === 'delivered') Object.assign(cols, { delivered_at: next.at, last_error: null });
+      else if (next.status === 'pending') Object.assign(cols, { next_attempt_at: next.nextAttemptAt, last_error: next.error });
+      else cols.last_error = next.error;
+      const n = await trx(this.events).where({ id: claim.event.id, lease_owner: claim.leaseToken }).update(cols);
+      return n > 0;
+    });
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    const r = (await this.knex(this.events)
+      .where('status', 'pending')
+      .whereIn('endpoint_id', this.knex(this.endpoints).select('id').whereNull('disabled_at'))
+      .min({ due: this.knex.raw('case when lease_until is not null and lease_until > next_attempt_at then lease_until else next_attempt_at end') })
+      .first()) as Row | undefined;
+    return optNum(r?.due);
+  }
+
+  async listEvents(
+    endpointId: string,
+    filter: { status?: DeliveryStatus | undefined; cursor?: string | undefined; limit?: number | undefined },
+  ): Promise<{ events: WebhookEvent[]; nextCursor: string | null }> {
+    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 500);
+    const q = this.knex(this.events).where('endpoint_id', endpointId).orderBy('seq', 'desc').limit(limit + 1);
+    if (filter.status) q.where('status', filter.status);
+    if (filter.cursor !== undefined) {
+      const c = Number(filter.cursor);
+      if (Number.isFinite(c)) q.where('seq', '<', c);
+    }
+    const rows = (await q) as Row[];
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { events: page.map(rowToEvent), nextCursor: rows.length > limit && last ? String(last.seq) : null };
+  }
+
+  async getEvent(id: string): Promise<WebhookEvent | null> {
+    const r = (await this.knex(this.events).where({ id }).first()) as Row | undefined;
+    return r ? rowToEvent(r) : null;
+  }
+
+  async listAttempts(eventId: string): Promise<AttemptRecord[]> {
+    return ((await this.knex(this.attempts).where({ event_id: eventId }).orderBy('attempt').orderBy('id')) as Row[]).map(rowToAttempt);
+  }
+
+  async requeue(eventId: string, now: number): Promise<boolean> {
+    const n = await this.knex(this.events)
+      .where({ id: eventId })
+      .update({ status: 'pending', next_attempt_at: now, round_start: this.knex.ref('attempts'), lease_owner: null, lease_until: null });
+    return n > 0;
+  }
+
+  async countEvents(endpointId?: string): Promise<Record<DeliveryStatus, number>> {
+    const q = this.knex(this.events).select('status').count({ n: '*' }).groupBy('status');
+    if (endpointId !== undefined) q.where('endpoint_id', endpointId);
+    const out: Record<DeliveryStatus, number> = { pending: 0, delivered: 0, failed: 0 };
+    for (const r of (await q) as Row[]) {
+      const s = String(r.status);
+      if (s === 'pending' || s === 'delivered' || s === 'failed') out[s] = num(r.n);
+    }
+    return out;
+  }
+}
