@@ -15,10 +15,18 @@ import type { MappingInput } from '../plugin/mapping/index.ts';
 import type { Claims } from '../plugin/types.ts';
 
 const SIZES = [10, 100, 1_000, 10_000];
-const MIN_SAMPLES = 300;
-const MIN_TIME_MS = 1_500;
+const ROUNDS = 5;
+const ROUND_MIN_SAMPLES = 100;
+const ROUND_MIN_MS = 400;
 
-function setup(orgCount: number) {
+/** The default policy's selection: the documented form, and a form the fast path does not model. */
+const SELECTIONS = {
+  fast: "contains(groups, '{{orgId}}')",
+  generic: "length(groups[?@ == '{{orgId}}']) > `0`",
+} as const;
+type Variant = keyof typeof SELECTIONS;
+
+function setup(orgCount: number, variant: Variant) {
   const organizations = Array.from({ length: orgCount }, (_, i) => ({
     id: `org-${i}`,
     roles: ['owner', 'admin', 'viewer', 'member'],
@@ -33,7 +41,7 @@ function setup(orgCount: number) {
       groupsPattern: 'gh_{ORG_NAME}_{GROUP_NAME}',
       rules: {
         default: {
-          organization: "contains(groups, '{{orgId}}')",
+          organization: SELECTIONS[variant],
           roles: { expression: "contains(groups, 'admin') && 'admin' || 'member'" },
         },
         organizations: {
@@ -83,6 +91,7 @@ function setup(orgCount: number) {
 
 interface Row {
   orgs: number;
+  variant: Variant;
   compileMs: number;
   opsPerSec: number;
   meanUs: number;
@@ -91,22 +100,36 @@ interface Row {
   entitlements: number;
 }
 
-function measure(orgCount: number): Row {
-  const { engine, input, compileMs } = setup(orgCount);
-  for (let i = 0; i < 200; i++) engine.evaluate(input); // warm-up (JIT)
+/** One round of timed evaluations: per-evaluation samples in microseconds. */
+function round(run: () => number): { samples: number[]; entitlements: number } {
   const samples: number[] = [];
-  const began = process.hrtime.bigint();
   let entitlements = 0;
-  while (samples.length < MIN_SAMPLES || Number(process.hrtime.bigint() - began) / 1e6 < MIN_TIME_MS) {
+  const began = process.hrtime.bigint();
+  while (samples.length < ROUND_MIN_SAMPLES || Number(process.hrtime.bigint() - began) / 1e6 < ROUND_MIN_MS) {
     const t0 = process.hrtime.bigint();
-    entitlements = engine.evaluate(input).entitlements.length;
+    entitlements = run();
     samples.push(Number(process.hrtime.bigint() - t0) / 1e3);
   }
-  const total = samples.reduce((a, b) => a + b, 0);
-  const sorted = [...samples].sort((a, b) => a - b);
-  const p99 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0;
-  const mean = total / samples.length;
-  return { orgs: orgCount, compileMs, opsPerSec: 1e6 / mean, meanUs: mean, p99Us: p99, perOrgNs: (mean * 1000) / orgCount, entitlements };
+  return { samples, entitlements };
+}
+
+/**
+ * Several rounds; the table shows the round with the lowest mean, so that noise from other
+ * processes on the machine (which only ever adds time) weighs less.
+ */
+function measure(orgCount: number, variant: Variant): Row {
+  const { engine, input, compileMs } = setup(orgCount, variant);
+  for (let i = 0; i < 200; i++) engine.evaluate(input); // warm-up (JIT)
+  let best: { mean: number; p99: number; entitlements: number } | null = null;
+  for (let r = 0; r < ROUNDS; r++) {
+    const { samples, entitlements } = round(() => engine.evaluate(input).entitlements.length);
+    const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+    const sorted = samples.sort((a, b) => a - b);
+    const p99 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0;
+    if (best === null || mean < best.mean) best = { mean, p99, entitlements };
+  }
+  const { mean, p99, entitlements } = best as { mean: number; p99: number; entitlements: number };
+  return { orgs: orgCount, variant, compileMs, opsPerSec: 1e6 / mean, meanUs: mean, p99Us: p99, perOrgNs: (mean * 1000) / orgCount, entitlements };
 }
 
 function fmt(n: number, digits = 1): string {
@@ -115,11 +138,11 @@ function fmt(n: number, digits = 1): string {
 
 function table(rows: Row[]): string {
   const lines = [
-    '| organizations | compile at start (ms) | evaluate ops/s | mean (µs) | p99 (µs) | mean per org (ns) | entitlements |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| organizations | default selection | compile at start (ms) | evaluate ops/s | mean (µs) | p99 (µs) | mean per org (ns) | entitlements |',
+    '| ---: | :--- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
       (r) =>
-        `| ${r.orgs.toLocaleString('en-US')} | ${fmt(r.compileMs)} | ${fmt(r.opsPerSec, 0)} | ${fmt(r.meanUs)} | ${fmt(r.p99Us)} | ${fmt(r.perOrgNs, 0)} | ${r.entitlements} |`,
+        `| ${r.orgs.toLocaleString('en-US')} | ${r.variant} | ${fmt(r.compileMs)} | ${fmt(r.opsPerSec, 0)} | ${fmt(r.meanUs)} | ${fmt(r.p99Us)} | ${fmt(r.perOrgNs, 0)} | ${r.entitlements} |`,
     ),
   ];
   return lines.join('\n');
@@ -147,17 +170,24 @@ function writeSection(markdown: string): string {
   return file;
 }
 
-const rows = SIZES.map(measure);
+const rows = SIZES.flatMap((size) => [measure(size, 'fast'), measure(size, 'generic')]);
 const result = table(rows);
 console.log(`Mapping engine, ${machine()}\n`);
 console.log(result);
 const markdown = [
   '## Mapping engine',
   '',
-  '`npx tsx bench/mapping.ts`: `evaluate()` of the global engine for one login, with a default policy',
-  "`contains(groups, '{{orgId}}')` (compiled once per org at start), five per-org policies (fixed roles,",
-  'mapping builder, list-returning and `{{orgId}}` role expressions), a groups pattern and a static entry.',
-  'The token carries 7 org groups, 5 pattern groups and 20 Azure-like GUIDs. Non-verbose trace (as on a login).',
+  '`npx tsx bench/mapping.ts`: `evaluate()` of the global engine for one login, with a default policy selecting',
+  'orgs by `{{orgId}}` (compiled once per org at start), five per-org policies (fixed roles, mapping builder,',
+  'list-returning and `{{orgId}}` role expressions), a groups pattern and a static entry. The token carries',
+  '7 org groups, 5 pattern groups and 20 Azure-like GUIDs. Non-verbose trace (as on a login).',
+  '',
+  "- `fast`: default selection `contains(groups, '{{orgId}}')`, which the per-login fast path handles",
+  '  (plugin/mapping/parametric.ts: `groups` is evaluated once per login, then one Set lookup per org).',
+  "- `generic`: ``length(groups[?@ == '{{orgId}}']) > `0` ``, same meaning, but a form the fast path does not",
+  '  model: one interpreter call per org on the org\'s own compiled AST.',
+  '',
+  `Best of ${ROUNDS} rounds (each at least ${ROUND_MIN_MS} ms) per row; p99 is from that round.`,
   '',
   `Machine: ${machine()}. Run at ${new Date().toISOString()}.`,
   '',

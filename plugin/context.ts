@@ -49,4 +49,9 @@ export interface GatehouseContext {
    */
   resolveGroups?: ((claims: Claims) => Promise<string[] | null>) | undefined;
   now: () => number;
+  /**
+   * Re-reads organizations, roles and groups from the store and rebuilds `catalog` and `engines`
+   * (after the admin API created some). Other instances pick them up on restart.
+   */
+  reloadCatalog?: (() => Promise<void>) | undefined;
 }

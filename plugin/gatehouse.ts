@@ -91,6 +91,11 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
     resolveGroups: opts.resolveGroups,
     now: opts.now ?? Date.now,
   };
+  ctx.reloadCatalog = async () => {
+    const fresh = catalogFrom(await store.listOrganizations());
+    ctx.engines = createMappingEngines(config, fresh);
+    ctx.catalog = fresh;
+  };
 
   const secrets = Array.isArray(config.server.sessionSecret) ? config.server.sessionSecret : [config.server.sessionSecret];
   const secure = (config.server.baseUrl ?? '').startsWith('https://');

@@ -113,10 +113,16 @@ function userColumns(u: Partial<NewUser>): Row {
   return out;
 }
 
-/** Escapes LIKE metacharacters; used with `ESCAPE '\\'`. */
+/**
+ * Escapes LIKE metacharacters for use with LIKE_ESCAPE. The escape character is `!`, not a
+ * backslash, because MySQL treats a backslash inside a string literal as an escape itself.
+ */
 export function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+  return s.replace(/[!%_]/g, (c) => `!${c}`);
 }
+
+/** Append after `like ?`: the same clause works on SQLite, PostgreSQL and MySQL. */
+export const LIKE_ESCAPE = "escape '!'";
 
 export class KnexOps implements StoreOps {
   constructor(
@@ -180,9 +186,9 @@ export class KnexOps implements StoreOps {
     if (filter.q) {
       const like = `%${escapeLike(filter.q.toLowerCase())}%`;
       q.where((w) => {
-        w.whereRaw(`email like ? escape '\\'`, [like])
-          .orWhereRaw(`user_name like ? escape '\\'`, [like])
-          .orWhereRaw(`lower(display_name) like ? escape '\\'`, [like]);
+        w.whereRaw(`email like ? ${LIKE_ESCAPE}`, [like])
+          .orWhereRaw(`user_name like ? ${LIKE_ESCAPE}`, [like])
+          .orWhereRaw(`lower(display_name) like ? ${LIKE_ESCAPE}`, [like]);
       });
     }
     const rows = (await q) as Row[];

@@ -10,16 +10,29 @@ import knexFactory from 'knex';
 import { openDatabase, migrate, type DatabaseConfig } from '../../adapters/store/database.ts';
 import { KnexStore } from '../../adapters/store/knex-store.ts';
 
-export type DbKind = 'sqlite' | 'pg';
+export type DbKind = 'sqlite' | 'pg' | 'mysql';
 
-/** The database kinds every database test runs on. */
-export const DB_KINDS: DbKind[] = ['sqlite', 'pg'];
+/**
+ * The database kinds every database test runs on: SQLite and PostgreSQL always; MySQL/MariaDB
+ * too when GATEHOUSE_TEST_DBS names it (e.g. `sqlite,pg,mysql`).
+ */
+export const DB_KINDS: DbKind[] = (process.env.GATEHOUSE_TEST_DBS ?? 'sqlite,pg')
+  .split(',')
+  .map((s) => s.trim())
+  .filter((s): s is DbKind => s === 'sqlite' || s === 'pg' || s === 'mysql');
 
 export const PG_CONNECTION = {
   host: process.env.PGHOST ?? '127.0.0.1',
   port: Number(process.env.PGPORT ?? 5432),
   user: process.env.PGUSER ?? 'postgres',
   database: process.env.PGDATABASE ?? 'test',
+};
+
+export const MYSQL_CONNECTION = {
+  host: process.env.MYSQL_HOST ?? '127.0.0.1',
+  port: Number(process.env.MYSQL_PORT ?? 3306),
+  user: process.env.MYSQL_USER ?? 'root',
+  password: process.env.MYSQL_PASSWORD ?? '',
 };
 
 export interface TestDatabase {
@@ -38,6 +51,27 @@ export async function createTestDatabase(kind: DbKind): Promise<TestDatabase> {
       config: { client: 'sqlite3', connection: { filename: join(dir, 'gatehouse.sqlite') }, tablePrefix: 'gh_' },
       async drop() {
         rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  if (kind === 'mysql') {
+    const database = `gh_t_${randomBytes(6).toString('hex')}`;
+    const admin = knexFactory({ client: 'mysql2', connection: MYSQL_CONNECTION, pool: { min: 0, max: 1 } });
+    try {
+      await admin.raw(`create database \`${database}\` character set utf8mb4`);
+    } finally {
+      await admin.destroy();
+    }
+    return {
+      kind,
+      config: { client: 'mysql2', connection: { ...MYSQL_CONNECTION, database }, pool: { min: 0, max: 10 }, tablePrefix: 'gh_' },
+      async drop() {
+        const a = knexFactory({ client: 'mysql2', connection: MYSQL_CONNECTION, pool: { min: 0, max: 1 } });
+        try {
+          await a.raw(`drop database if exists \`${database}\``);
+        } finally {
+          await a.destroy();
+        }
       },
     };
   }

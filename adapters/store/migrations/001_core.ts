@@ -4,27 +4,31 @@
  * Times are epoch milliseconds (bigint) so every database compares them the same way.
  */
 import type { Knex } from 'knex';
-import type { Migration } from './index.ts';
+import { exactStrings, type Migration } from './index.ts';
 
 export const core: Migration = {
   name: '001_core',
   async up(db: Knex, p: string) {
     await db.schema.createTable(`${p}organizations`, (t) => {
+      exactStrings(db, t);
       t.string('id', 191).primary();
       t.string('name', 255).nullable();
       t.bigInteger('created_at').notNullable();
     });
     await db.schema.createTable(`${p}roles`, (t) => {
+      exactStrings(db, t);
       t.string('organization_id', 191).notNullable().references('id').inTable(`${p}organizations`).onDelete('CASCADE');
       t.string('name', 191).notNullable();
       t.primary(['organization_id', 'name']);
     });
     await db.schema.createTable(`${p}groups`, (t) => {
+      exactStrings(db, t);
       t.string('organization_id', 191).notNullable().references('id').inTable(`${p}organizations`).onDelete('CASCADE');
       t.string('name', 191).notNullable();
       t.primary(['organization_id', 'name']);
     });
     await db.schema.createTable(`${p}users`, (t) => {
+      exactStrings(db, t);
       t.string('id', 64).primary();
       t.string('email', 320).nullable().unique();
       t.string('email_original', 320).nullable();
@@ -40,6 +44,7 @@ export const core: Migration = {
       t.integer('version').notNullable().defaultTo(1);
     });
     await db.schema.createTable(`${p}identities`, (t) => {
+      exactStrings(db, t);
       t.string('id', 64).primary();
       t.string('user_id', 64).notNullable().references('id').inTable(`${p}users`).onDelete('CASCADE');
       t.string('provider', 191).notNullable();
@@ -53,6 +58,7 @@ export const core: Migration = {
       t.index(['user_id']);
     });
     await db.schema.createTable(`${p}memberships`, (t) => {
+      exactStrings(db, t);
       t.string('id', 64).primary();
       t.string('user_id', 64).notNullable().references('id').inTable(`${p}users`).onDelete('CASCADE');
       t.string('organization_id', 191).notNullable().references('id').inTable(`${p}organizations`).onDelete('CASCADE');
@@ -64,23 +70,27 @@ export const core: Migration = {
       t.unique(['user_id', 'organization_id', 'kind', 'name', 'source']);
     });
     await db.schema.createTable(`${p}allowlist`, (t) => {
+      exactStrings(db, t);
       t.string('id', 64).primary();
       t.string('entry', 320).notNullable().unique();
       t.string('created_by', 255).nullable();
       t.bigInteger('created_at').notNullable();
     });
     await db.schema.createTable(`${p}settings`, (t) => {
+      exactStrings(db, t);
       t.string('key', 191).primary();
       t.text('value').notNullable();
       t.bigInteger('updated_at').notNullable();
     });
     await db.schema.createTable(`${p}sessions`, (t) => {
+      exactStrings(db, t);
       t.string('sid', 191).primary();
       t.text('sess').notNullable();
       t.string('user_id', 64).nullable().index();
       t.bigInteger('expires_at').notNullable().index();
     });
     await db.schema.createTable(`${p}audit`, (t) => {
+      exactStrings(db, t);
       t.bigIncrements('id').primary();
       t.bigInteger('at').notNullable().index();
       t.string('action', 64).notNullable().index();
@@ -93,6 +103,7 @@ export const core: Migration = {
       t.text('details').nullable();
     });
     await db.schema.createTable(`${p}api_tokens`, (t) => {
+      exactStrings(db, t);
       t.string('id', 64).primary();
       t.string('kind', 16).notNullable();
       t.string('name', 191).notNullable();
@@ -106,12 +117,14 @@ export const core: Migration = {
       t.index(['kind', 'created_at']);
     });
     await db.schema.createTable(`${p}saml_requests`, (t) => {
+      exactStrings(db, t);
       t.string('provider', 191).notNullable();
       t.string('request_id', 191).notNullable();
       t.bigInteger('expires_at').notNullable().index();
       t.primary(['provider', 'request_id']);
     });
     await db.schema.createTable(`${p}saml_assertions`, (t) => {
+      exactStrings(db, t);
       t.string('provider', 191).notNullable();
       t.string('assertion_id', 191).notNullable();
       t.bigInteger('expires_at').notNullable().index();

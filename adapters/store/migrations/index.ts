@@ -6,6 +6,17 @@ import type { Knex } from 'knex';
 import { core } from './001_core.ts';
 import { webhooks } from './003_webhooks.ts';
 
+/**
+ * On MySQL/MariaDB, makes a table compare strings byte for byte (utf8mb4_bin), as SQLite and
+ * PostgreSQL do: role names match exactly, and `Admin` and `admin` are two roles. No-op elsewhere.
+ */
+export function exactStrings(db: Knex, t: Knex.CreateTableBuilder): void {
+  if (/mysql/.test(String(db.client.config.client))) {
+    t.charset('utf8mb4');
+    t.collate('utf8mb4_bin');
+  }
+}
+
 export interface Migration {
   name: string;
   up(db: Knex, prefix: string): Promise<void>;

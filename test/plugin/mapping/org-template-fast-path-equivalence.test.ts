@@ -19,6 +19,7 @@ const TEMPLATES: [string, boolean][] = [
   ["x != '{{orgId}}'", true],
   ["x || contains(groups, '{{orgId}}')", true],
   ["department && x != '{{orgId}}' || !x", true],
+  ["department && contains(groups, '{{orgId}}')", true],
   // Not modelled: these always take the generic path.
   ["groups[?starts_with(@, '{{orgId}}')] | length(@) > `0`", false],
   ["'{{orgId}}'", false],
@@ -30,7 +31,9 @@ const memberish = fc.oneof(
   fc.constantFrom(...ORG_IDS).map((id) => `${id}-admins`),
   fc.string({ maxLength: 6 }),
 );
-const loose = fc.oneof(memberish, fc.integer(), fc.constant(null), fc.boolean(), fc.array(memberish, { maxLength: 3 }), fc.jsonValue({ maxDepth: 2 }));
+// JMESPath truthiness edges (0 is true, '' [] {} are false) get their own branch: random values rarely hit them.
+const edges = fc.constantFrom<unknown>(0, 1, 42, '', false, true, null, [], {}, [0], { a: null });
+const loose = fc.oneof(memberish, edges, fc.integer(), fc.array(memberish, { maxLength: 3 }), fc.jsonValue({ maxDepth: 2 }));
 const listy = fc.oneof({ weight: 4, arbitrary: fc.array(fc.oneof({ weight: 5, arbitrary: memberish }, loose), { maxLength: 8 }) }, { weight: 1, arbitrary: loose });
 
 const claims = fc.record(

@@ -1,0 +1,130 @@
+/** Request schemas of the admin API; the OpenAPI document renders the same objects. */
+import { z } from 'zod';
+import { OPTIONAL_FIELDS } from '../webhooks/payload.ts';
+import { WEBHOOK_TRIGGERS } from '../webhooks/ports.ts';
+import { secretProblem } from '../webhooks/signing.ts';
+
+const name = z.string().trim().min(1).max(191);
+const limit = z.coerce.number().int().min(1).max(500).optional();
+const cursor = z.string().min(1).max(200).optional();
+
+export const userStatus = z.enum(['active', 'pending_approval', 'rejected', 'deprovisioned']);
+
+export const listUsersQuery = z.object({
+  status: userStatus.optional(),
+  provider: z.string().min(1).optional(),
+  q: z.string().min(1).max(320).optional(),
+  cursor,
+  limit,
+});
+
+export const createUserBody = z
+  .object({
+    email: z.email(),
+    provider: z.string().min(1).optional(),
+    organization: z.string().min(1).optional(),
+    roles: z.array(name).optional(),
+    groups: z.array(name).optional(),
+    givenName: z.string().max(255).optional(),
+    familyName: z.string().max(255).optional(),
+    displayName: z.string().max(255).optional(),
+  })
+  .strict();
+
+export const overrideBody = z
+  .object({ organization: z.string().min(1), role: name.optional(), group: name.optional() })
+  .strict()
+  .refine((b) => b.role !== undefined || b.group !== undefined, { message: 'give a role, a group or both', path: ['role'] });
+
+export const createOrganizationBody = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,190}$/, 'letters, digits, _ . - only'),
+    name: z.string().max(255).optional(),
+    roles: z.array(name).default(['owner', 'admin', 'viewer', 'member', 'contributor']),
+    groups: z.array(name).default([]),
+  })
+  .strict();
+
+export const catalogNameBody = z.object({ name }).strict();
+
+export const policyBody = z.object({ firstLoginPolicy: z.enum(['allow', 'reject', 'pending_approval']) }).strict();
+
+export const allowlistBody = z
+  .object({
+    entry: z
+      .string()
+      .trim()
+      .max(320)
+      .regex(/^(?:[^@\s]+@[^@\s]+\.[^@\s]+|@[^@\s]+\.[^@\s]+)$/, 'an email address or @domain'),
+  })
+  .strict();
+
+export const tokenBody = z.object({ name, provider: z.string().min(1).optional() }).strict();
+
+const secret = z
+  .string()
+  .refine((s) => secretProblem(s) === null, { message: 'must be whsec_ followed by a base64 key of 24-64 bytes' });
+const trigger = z.enum(WEBHOOK_TRIGGERS);
+const fields = z.array(z.enum(OPTIONAL_FIELDS));
+const payload = z.record(z.string().min(1).max(191), z.string().max(2000));
+const url = z.url({ protocol: /^https?$/ });
+
+export const createWebhookBody = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - only (max 64)').optional(),
+    url,
+    secret: secret.optional(),
+    trigger,
+    fields: fields.optional(),
+    payload: payload.optional(),
+    allowPrivateNetwork: z.boolean().optional(),
+  })
+  .strict();
+
+export const updateWebhookBody = z
+  .object({
+    url: url.optional(),
+    trigger: trigger.optional(),
+    fields: fields.optional(),
+    payload: payload.optional(),
+    allowPrivateNetwork: z.boolean().optional(),
+    enabled: z.boolean().optional(),
+  })
+  .strict();
+
+export const rotateSecretBody = z
+  .object({ secret: secret.optional(), overlapMs: z.number().int().min(0).max(30 * 24 * 60 * 60 * 1000).optional() })
+  .strict()
+  .default({});
+
+export const exampleQuery = z.object({
+  trigger: z.enum(['user_created_without_groups', 'login_without_groups', 'every_login']).optional(),
+  provider: z.string().min(1).optional(),
+});
+
+export const deliveriesQuery = z.object({ status: z.enum(['pending', 'delivered', 'failed']).optional(), cursor, limit });
+
+/** ISO 8601 or epoch milliseconds. */
+const instant = z
+  .string()
+  .transform((s, c) => {
+    const ms = /^\d+$/.test(s) ? Number(s) : Date.parse(s);
+    if (Number.isNaN(ms)) {
+      c.addIssue({ code: 'custom', message: 'an ISO 8601 time or epoch milliseconds' });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .optional();
+
+export const auditQuery = z.object({
+  user: z.string().min(1).optional(),
+  actor: z.string().min(1).optional(),
+  action: z.string().min(1).optional(),
+  since: instant,
+  until: instant,
+  cursor: z.string().regex(/^\d+$/, 'a cursor from nextCursor').optional(),
+  limit,
+});
+
+export const explainBody = z.object({ provider: z.string().min(1), claims: z.record(z.string(), z.unknown()) }).strict();

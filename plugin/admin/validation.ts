@@ -1,0 +1,50 @@
+/**
+ * One error translator for the admin API: zod issues become 400 with the field named,
+ * GatehouseErrors keep their code and status, body-parser failures are 400/413, the rest 500.
+ */
+import type { ErrorRequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { formatPath } from '../config/parse.ts';
+import { GatehouseError, isGatehouseError } from '../errors.ts';
+
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+/** Parses `value` or throws ERR_VALIDATION naming the first bad field (`roles[1]`, `trigger`). */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query'): z.output<S> {
+  const result = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
+  if (result.success) return result.data;
+  const issues: FieldIssue[] = result.error.issues.map((i) => {
+    let message = i.message;
+    if (i.code === 'unrecognized_keys') message = `unknown field(s): ${i.keys.join(', ')}`;
+    return { field: i.path.length ? formatPath(i.path) : where, message };
+  });
+  const first = issues[0] ?? { field: where, message: 'invalid' };
+  throw new GatehouseError('ERR_VALIDATION', `${first.field}: ${first.message}`, { details: { field: first.field, issues } });
+}
+
+export function adminErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) return next(err);
+    if (isGatehouseError(err)) {
+      if (err.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="gatehouse-admin"');
+      const extra = err.code === 'ERR_VALIDATION' && err.details ? { field: err.details.field, issues: err.details.issues } : {};
+      res.status(err.status).json({ error: err.code, message: err.message, ...extra });
+      return;
+    }
+    const e = err as { type?: string; status?: number };
+    if (e.type === 'entity.parse.failed') {
+      res.status(400).json({ error: 'ERR_VALIDATION', message: 'body: not valid JSON', field: 'body' });
+      return;
+    }
+    if (e.type === 'entity.too.large') {
+      res.status(413).json({ error: 'ERR_VALIDATION', message: 'body: too large', field: 'body' });
+      return;
+    }
+    logger.error({ err, path: req.path, method: req.method }, 'admin API request failed');
+    res.status(500).json({ error: 'ERR_INTERNAL', message: 'Internal error' });
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * Every SCIM error is built here, in the RFC 7644 §3.12 shape:
+ * `{ schemas: [Error URN], status: "409", scimType: "uniqueness", detail: "..." }`.
+ * Routes, the PATCH engine, the filter parser and the store adapter throw ScimError; the router's
+ * error handler turns anything else (body-parser errors, GatehouseError, bugs) into one.
+ */
+import { isGatehouseError } from '../errors.ts';
+
+export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
+
+/** The `scimType` vocabulary of RFC 7644 §3.12. */
+export type ScimType =
+  | 'invalidFilter'
+  | 'tooMany'
+  | 'uniqueness'
+  | 'mutability'
+  | 'invalidSyntax'
+  | 'invalidPath'
+  | 'noTarget'
+  | 'invalidValue'
+  | 'invalidVers'
+  | 'sensitive';
+
+export class ScimError extends Error {
+  readonly status: number;
+  readonly scimType: ScimType | undefined;
+
+  constructor(status: number, detail: string, scimType?: ScimType) {
+    super(detail);
+    this.name = 'ScimError';
+    this.status = status;
+    this.scimType = scimType;
+  }
+}
+
+export function isScimError(e: unknown): e is ScimError {
+  return e instanceof ScimError;
+}
+
+/** Constructors for the errors this server answers, so that status and scimType always agree. */
+export const scimError = {
+  invalidFilter: (detail: string) => new ScimError(400, detail, 'invalidFilter'),
+  invalidValue: (detail: string) => new ScimError(400, detail, 'invalidValue'),
+  invalidSyntax: (detail: string) => new ScimError(400, detail, 'invalidSyntax'),
+  invalidPath: (detail: string) => new ScimError(400, detail, 'invalidPath'),
+  noTarget: (detail: string) => new ScimError(400, detail, 'noTarget'),
+  mutability: (detail: string) => new ScimError(400, detail, 'mutability'),
+  tooMany: (detail: string, status = 400) => new ScimError(status, detail, 'tooMany'),
+  uniqueness: (detail: string) => new ScimError(409, detail, 'uniqueness'),
+  /** A bulkId that no operation of the request defines (RFC 7644 §3.7.2). */
+  unresolvedReference: (detail: string) => new ScimError(409, detail, 'invalidValue'),
+  badRequest: (detail: string) => new ScimError(400, detail),
+  unauthorized: (detail = 'Authorization failure: a valid SCIM bearer token is required.') => new ScimError(401, detail),
+  forbidden: (detail: string) => new ScimError(403, detail),
+  notFound: (detail: string) => new ScimError(404, detail),
+  methodNotAllowed: (detail: string) => new ScimError(405, detail),
+  preconditionFailed: (detail = 'Failed to update: the resource changed on the server (If-Match).') => new ScimError(412, detail),
+  payloadTooLarge: (detail: string) => new ScimError(413, detail),
+  unsupportedMediaType: (detail = 'Send application/scim+json or application/json.') => new ScimError(415, detail),
+  internal: (detail = 'Internal error.') => new ScimError(500, detail),
+};
+
+/** The response body of an error. */
+export function scimErrorBody(e: ScimError): Record<string, unknown> {
+  return {
+    schemas: [ERROR_SCHEMA],
+    status: String(e.status),
+    ...(e.scimType ? { scimType: e.scimType } : {}),
+    detail: e.message,
+  };
+}
+
+const GATEHOUSE_STATUS_TYPES: Partial<Record<number, ScimType>> = { 400: 'invalidValue', 409: 'uniqueness' };
+
+/**
+ * Anything thrown while serving a SCIM request, as a ScimError. Body-parser errors carry a
+ * `type` (`entity.parse.failed`, `entity.too.large`...); GatehouseErrors keep their status.
+ */
+export function toScimError(e: unknown): ScimError {
+  if (isScimError(e)) return e;
+  if (isGatehouseError(e)) return new ScimError(e.status >= 500 ? 500 : e.status, e.status >= 500 ? 'Internal error.' : e.message, GATEHOUSE_STATUS_TYPES[e.status]);
+  const err = e as { type?: unknown; status?: unknown; limit?: unknown };
+  switch (err?.type) {
+    case 'entity.parse.failed':
+      return scimError.invalidSyntax('The request body is not valid JSON.');
+    case 'entity.too.large':
+      return scimError.payloadTooLarge(`The request body exceeds the maximum payload size (${String(err.limit)} bytes).`);
+    case 'charset.unsupported':
+    case 'encoding.unsupported':
+      return scimError.unsupportedMediaType('Unsupported charset or content encoding.');
+    default:
+      return scimError.internal();
+  }
+}

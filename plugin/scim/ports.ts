@@ -1,0 +1,134 @@
+/**
+ * What the SCIM server needs from storage. `adapters/store/scim-store.ts` implements it with knex;
+ * the plugin never sees SQL. Columns and relations are the logical names of the resource registry
+ * (`storage` in the attribute definitions); the adapter maps them to tables and columns.
+ */
+import type { AuditEntry, UserRecord, UserStatus } from '../types.ts';
+import type { StoreOps } from '../ports.ts';
+
+export type ScimColumnValue = string | number | boolean | null;
+
+/** A filter after resolution against the registry: storage columns, typed values. */
+export type ScimFilterNode =
+  | { kind: 'and' | 'or'; terms: ScimFilterNode[] }
+  | { kind: 'not'; term: ScimFilterNode }
+  | {
+      kind: 'compare';
+      column: string;
+      op: 'eq' | 'co' | 'sw' | 'ew' | 'gt' | 'ge' | 'lt' | 'le';
+      /** Strings of case-insensitive attributes are NOT lowered here; the store lowers both sides. dateTime values are epoch ms. */
+      value: string | number | boolean;
+      type: 'string' | 'number' | 'boolean' | 'dateTime';
+      caseExact: boolean;
+    }
+  | { kind: 'present'; column: string; type: 'string' | 'number' | 'boolean' | 'dateTime' }
+  /** True when at least one row of the relation (emails, groups, members) satisfies `where` (any row when null). */
+  | { kind: 'some'; relation: string; where: ScimFilterNode | null };
+
+export interface ScimSort {
+  column: string;
+  caseExact: boolean;
+  descending: boolean;
+}
+
+export interface ScimQuery {
+  filter: ScimFilterNode | null;
+  sort: ScimSort | null;
+  /** 0-based (SCIM startIndex - 1). */
+  offset: number;
+  /** 0 asks for the total only. */
+  limit: number;
+}
+
+export interface ScimGroupRef {
+  id: string;
+  displayName: string;
+}
+
+export interface ScimMemberRef {
+  id: string;
+  display: string | null;
+}
+
+/** A user as SCIM sees it: the core row plus the stored SCIM document. */
+export interface ScimUserRow extends UserRecord {
+  /** The attributes as last written through SCIM (canonical names), or null for a user never written by SCIM. */
+  doc: Record<string, unknown> | null;
+  /** Loaded when asked for. */
+  groups?: ScimGroupRef[];
+}
+
+export interface ScimGroupRow {
+  id: string;
+  displayName: string;
+  externalId: string | null;
+  doc: Record<string, unknown> | null;
+  createdAt: number;
+  updatedAt: number;
+  version: number;
+  /** Loaded when asked for. */
+  members?: ScimMemberRef[];
+}
+
+/** What a write stores: the document, the filterable columns and the rows of writable relations. */
+export interface ScimWrite {
+  doc: Record<string, unknown>;
+  columns: Record<string, ScimColumnValue>;
+  /** Present relations are rewritten (e.g. `emails`); absent ones are left alone. */
+  relations: Record<string, Record<string, ScimColumnValue>[]>;
+}
+
+export interface TimedAuditEntry extends AuditEntry {
+  at: number;
+}
+
+/** Operations; inside `transaction` they run in the caller's transaction. */
+export interface ScimStoreOps {
+  /** SCIM-visible users only (those with a userName). */
+  getUser(id: string, opts: { groups: boolean }): Promise<ScimUserRow | null>;
+  getUsers(ids: string[], opts: { groups: boolean }): Promise<ScimUserRow[]>;
+  queryUsers(query: ScimQuery, opts: { groups: boolean }): Promise<{ total: number; rows: ScimUserRow[] }>;
+  /** Throws ScimError 409 `uniqueness` when userName (case-insensitive) or the primary email is taken. */
+  insertUser(input: ScimWrite & { id: string; status: UserStatus }): Promise<ScimUserRow>;
+  /**
+   * Writes the document/columns/relations and status; bumps version. With `expectedVersion`, only
+   * when the row still has it. Null when no row was written (gone, or changed meanwhile).
+   * Throws ScimError 409 `uniqueness` like insertUser.
+   */
+  updateUser(id: string, input: Partial<ScimWrite> & { status?: UserStatus }, expectedVersion: number | null): Promise<ScimUserRow | null>;
+  /** A user that SCIM does not manage yet (no userName) with this primary email: SCIM may adopt it. */
+  findAdoptableUser(emailLower: string): Promise<UserRecord | null>;
+  /** Bumps version/lastModified (their `groups` changed). */
+  touchUsers(ids: string[]): Promise<void>;
+  /** The subset of ids that are SCIM-visible users. */
+  existingUserIds(ids: string[]): Promise<Set<string>>;
+
+  getGroup(id: string, opts: { members: boolean }): Promise<ScimGroupRow | null>;
+  queryGroups(query: ScimQuery, opts: { members: boolean }): Promise<{ total: number; rows: ScimGroupRow[] }>;
+  /** Throws ScimError 409 `uniqueness` when the displayName (case-insensitive) is taken. */
+  insertGroup(input: ScimWrite & { id: string }): Promise<ScimGroupRow>;
+  /** Like updateUser; a null write only bumps version/lastModified. */
+  updateGroup(id: string, input: ScimWrite | null, expectedVersion: number | null): Promise<ScimGroupRow | null>;
+  deleteGroup(id: string): Promise<boolean>;
+  members(groupId: string): Promise<ScimMemberRef[]>;
+  memberIds(groupId: string): Promise<string[]>;
+  /** Returns the ids that were not members before. */
+  addMembers(groupId: string, userIds: string[]): Promise<string[]>;
+  /** Returns the ids that were members. */
+  removeMembers(groupId: string, userIds: string[]): Promise<string[]>;
+
+  /** Many audit rows in few statements (the read log is written in batches). */
+  auditMany(entries: TimedAuditEntry[]): Promise<void>;
+}
+
+export interface ScimTransaction {
+  scim: ScimStoreOps;
+  /** The core store in the same transaction (memberships, sessions, audit, status). */
+  store: StoreOps;
+}
+
+export interface ScimStore extends ScimStoreOps {
+  transaction<T>(fn: (tx: ScimTransaction) => Promise<T>): Promise<T>;
+  /** Deadlocks, serialization failures, busy databases: worth running the transaction again. */
+  isRetryable(error: unknown): boolean;
+}
