@@ -8,7 +8,11 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../plugin/config/schema.ts';
 import { createGatehouse, createLogger, type Gatehouse, type GatehouseOptions } from '../plugin/gatehouse.ts';
-import type { IdpAdapter } from '../plugin/ports.ts';
+import { ConfigError } from '../plugin/errors.ts';
+import type { IdpAdapter, SamlStateCache } from '../plugin/ports.ts';
+import { connectRedis } from './redis/client.ts';
+import { RedisSamlCache } from './redis/saml-cache.ts';
+import { IndexedRedisSessionStore } from './redis/session-store.ts';
 import { createOidcAdapter } from './idp/oidc.ts';
 import { createSamlAdapter } from './idp/saml.ts';
 import { featuresFor } from './features.ts';
@@ -48,15 +52,40 @@ export async function openStore(config: ResolvedConfig, now?: () => number): Pro
   return store;
 }
 
-export function createSessionStore(config: ResolvedConfig, store: KnexStore, logger: Logger): session.Store {
+export interface SharedState {
+  sessionStore: session.Store;
+  samlCache: SamlStateCache;
+  close(): Promise<void>;
+}
+
+/**
+ * Where sessions and the SAML caches live: the database (default), Redis (`sessions.store:
+ * redis`, both in Redis), or memory for sessions in development.
+ */
+export async function createSharedState(config: ResolvedConfig, store: KnexStore, logger: Logger): Promise<SharedState> {
   switch (config.sessions.store) {
     case 'memory':
       logger.warn('sessions.store is "memory": sessions are lost on restart and not shared between instances; use it for development only');
-      return new session.MemoryStore();
-    case 'redis':
-      throw new Error('sessions.store "redis" is not available yet; use "database"');
+      return { sessionStore: new session.MemoryStore(), samlCache: store, close: async () => {} };
+    case 'redis': {
+      if (!config.sessions.url) throw new ConfigError('sessions.url', 'required when sessions.store is "redis" (e.g. redis://127.0.0.1:6379)');
+      const client = await connectRedis(config.sessions.url);
+      const sessionStore = new IndexedRedisSessionStore(client, { ttlSeconds: Math.ceil(config.server.sessionMaxAgeMs / 1000) });
+      store.setExternalSessionRevoker((userId) => sessionStore.destroyAllOfUser(userId));
+      return {
+        sessionStore,
+        samlCache: new RedisSamlCache(client),
+        async close() {
+          await client.quit().catch(() => undefined);
+        },
+      };
+    }
     default:
-      return new KnexSessionStore(store.knex, config.database.tablePrefix, config.server.sessionMaxAgeMs);
+      return {
+        sessionStore: new KnexSessionStore(store.knex, config.database.tablePrefix, config.server.sessionMaxAgeMs),
+        samlCache: store,
+        close: async () => {},
+      };
   }
 }
 
@@ -64,19 +93,22 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
   const logger = opts.logger ?? createLogger(config.log.level);
   const baseUrl = (opts.baseUrl ?? config.server.baseUrl ?? `http://${config.server.host}:${config.server.port}`).replace(/\/$/, '');
   const store = await openStore(config, opts.now);
+  let shared: SharedState | undefined;
   try {
+    shared = await createSharedState(config, store, logger);
+    const samlCache = shared.samlCache;
     const idps = new Map<string, IdpAdapter>();
     for (const p of config.providers) {
       const injected = opts.idps?.get(p.id);
       if (injected) idps.set(p.id, injected);
       else if (p.type === 'oidc') idps.set(p.id, createOidcAdapter(p, { baseUrl }));
-      else idps.set(p.id, createSamlAdapter(p, { baseUrl, cache: store, ...(opts.now ? { now: opts.now } : {}) }));
+      else idps.set(p.id, createSamlAdapter(p, { baseUrl, cache: samlCache, ...(opts.now ? { now: opts.now } : {}) }));
     }
     const features = featuresFor(config, store);
     const gatehouse = await createGatehouse({
       config: { ...config, server: { ...config.server, baseUrl } },
       store,
-      sessionStore: createSessionStore(config, store, logger),
+      sessionStore: shared.sessionStore,
       idps,
       logger,
       now: opts.now,
@@ -85,6 +117,7 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
       extensions: [...features.flatMap((f) => f.routers ?? []), ...(opts.extra?.extensions ?? [])],
     });
     const stops: (() => Promise<void>)[] = [];
+    const sharedState = shared;
     for (const f of features) if (f.start) stops.push(await f.start(gatehouse.context));
     const sweep = setInterval(() => {
       store.sweepExpired().catch((e: unknown) => logger.warn({ err: e }, 'sweep of expired rows failed'));
@@ -98,10 +131,12 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
       async close() {
         clearInterval(sweep);
         for (const stop of stops.reverse()) await stop().catch((e: unknown) => logger.warn({ err: e }, 'feature stop failed'));
+        await sharedState.close();
         await store.close();
       },
     };
   } catch (e) {
+    await shared?.close();
     await store.close();
     throw e;
   }

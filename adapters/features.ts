@@ -6,7 +6,9 @@
 import type { Router } from 'express';
 import type { ResolvedConfig } from '../plugin/config/schema.ts';
 import type { GatehouseContext, LoginHook } from '../plugin/context.ts';
+import { adminFeature } from './admin/feature.ts';
 import type { KnexStore } from './store/knex-store.ts';
+import { webhooksFeature } from './webhooks/feature.ts';
 
 export interface Feature {
   name: string;
@@ -16,8 +18,10 @@ export interface Feature {
   start?: (ctx: GatehouseContext) => (() => Promise<void>) | Promise<() => Promise<void>>;
 }
 
-export function featuresFor(_config: ResolvedConfig, _store: KnexStore): Feature[] {
+export function featuresFor(config: ResolvedConfig, store: KnexStore): Feature[] {
   const features: Feature[] = [];
   // One line per feature, e.g.: features.push(scimFeature(config, store));
+  const webhooks = webhooksFeature(config, store);
+  features.push(webhooks, adminFeature(config, store, { webhooks: webhooks.service }));
   return features;
 }

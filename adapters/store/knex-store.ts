@@ -124,11 +124,15 @@ export function escapeLike(s: string): string {
 /** Append after `like ?`: the same clause works on SQLite, PostgreSQL and MySQL. */
 export const LIKE_ESCAPE = "escape '!'";
 
+/** Ends sessions kept outside the database (Redis); set when sessions live there. */
+export type ExternalSessionRevoker = (userId: string) => Promise<number>;
+
 export class KnexOps implements StoreOps {
   constructor(
     readonly db: Knex | Knex.Transaction,
     readonly prefix: string,
     readonly now: () => number = Date.now,
+    readonly revokeExternal: { fn?: ExternalSessionRevoker } = {},
   ) {}
 
   t(name: string): string {
@@ -378,7 +382,9 @@ export class KnexOps implements StoreOps {
   }
 
   async deleteSessionsOfUser(userId: string): Promise<number> {
-    return this.db(this.t('sessions')).where({ user_id: userId }).delete();
+    const n = await this.db(this.t('sessions')).where({ user_id: userId }).delete();
+    const external = this.revokeExternal.fn ? await this.revokeExternal.fn(userId) : 0;
+    return n + external;
   }
 }
 
@@ -388,7 +394,12 @@ export class KnexStore extends KnexOps implements Store, SamlStateCache {
     prefix: string,
     now: () => number = Date.now,
   ) {
-    super(knex, prefix, now);
+    super(knex, prefix, now, {});
+  }
+
+  /** Sessions in Redis: deleting a user's sessions must reach there too. */
+  setExternalSessionRevoker(fn: ExternalSessionRevoker): void {
+    this.revokeExternal.fn = fn;
   }
 
   async ping(): Promise<void> {
@@ -400,7 +411,7 @@ export class KnexStore extends KnexOps implements Store, SamlStateCache {
   }
 
   transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> {
-    return this.knex.transaction((trx) => fn(new KnexOps(trx, this.prefix, this.now)));
+    return this.knex.transaction((trx) => fn(new KnexOps(trx, this.prefix, this.now, this.revokeExternal)));
   }
 
   /** Seeds organizations with their roles and groups from config (idempotent, additive). */

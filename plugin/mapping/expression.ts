@@ -28,6 +28,9 @@ export interface CompiledExpression {
 /** The result of an expression, or its error message prefixed with the key path. */
 export type Evaluation = { value: JSONValue } | { error: string };
 
+const TRUE: Evaluation = Object.freeze({ value: true });
+const FALSE: Evaluation = Object.freeze({ value: false });
+
 /** An expression that may contain `{{orgId}}`: compiled once, or once per organization. */
 export interface ExpressionTemplate {
   readonly path: string;
@@ -99,12 +102,13 @@ export function compileTemplate(template: string, path: string, orgIds: Iterable
   // A probe that the template already contains could not be told apart from the placeholder.
   const parametric = template.includes(PROBE_ORG_ID) ? null : buildParametric(probeAst, PROBE_ORG_ID);
   const byOrg = new Map<string, CompiledExpression>();
-  const fastOrgs = new Set<string>();
+  // Orgs whose AST does not match the probe's (ids with quotes or escapes): always the generic path.
+  const genericOrgs = new Set<string>();
   for (const orgId of orgIds) {
     const source = template.replaceAll(ORG_PLACEHOLDER, orgId);
     const compiled = compileExpression(source, path, ` (with {{orgId}} = "${orgId}": ${source})`);
     byOrg.set(orgId, compiled);
-    if (parametric !== null && sameShape(probeAst, compiled.ast, orgId)) fastOrgs.add(orgId);
+    if (parametric !== null && !sameShape(probeAst, compiled.ast, orgId)) genericOrgs.add(orgId);
   }
   return {
     path,
@@ -115,9 +119,10 @@ export function compileTemplate(template: string, path: string, orgIds: Iterable
     bind(data) {
       const fast: BoundParametric | null = parametric?.bind(data) ?? null;
       return (orgId) => {
-        if (fast !== null && fastOrgs.has(orgId)) {
+        if (fast !== null && byOrg.has(orgId) && (genericOrgs.size === 0 || !genericOrgs.has(orgId))) {
           try {
-            return { value: fast(orgId) };
+            const value = fast(orgId);
+            return value === true ? TRUE : value === false ? FALSE : { value };
           } catch (error) {
             if (error !== FALLBACK) throw error;
           }

@@ -69,8 +69,18 @@ export function buildParametric(probeAst: unknown, probe: string): ParametricExp
     switch (node.type) {
       case 'Literal': {
         if (typeof node.value !== 'string') return null;
+        if (node.value === probe) return (orgId) => orgId;
+        // Built once per org and kept: the same string object each login, its hash already computed.
         const parts = node.value.split(probe);
-        return (orgId) => parts.join(orgId);
+        const perOrg = new Map<string, string>();
+        return (orgId) => {
+          let text = perOrg.get(orgId);
+          if (text === undefined) {
+            text = parts.join(orgId);
+            perOrg.set(orgId, text);
+          }
+          return text;
+        };
       }
       case 'OrExpression':
       case 'AndExpression': {

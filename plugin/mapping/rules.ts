@@ -67,18 +67,22 @@ function compilePolicy(
 /** Per-login memo: organization expressions bound to this login's data, role names that do not depend on the org. */
 interface RunCache {
   data: JSONObject;
+  /** The default policy's selection, bound up front: it runs for nearly every org. */
+  fallbackTemplate: ExpressionTemplate | null;
+  fallbackBound: ((orgId: string) => Evaluation) | undefined;
   selections: Map<ExpressionTemplate, (orgId: string) => Evaluation>;
   roles: Map<RolesPlan, RoleNames>;
 }
 
 type Selection = { member: boolean; value: JSONValue } | { error: string };
-const ALWAYS: Selection = { member: true, value: true };
+const SELECTED: Selection = Object.freeze({ member: true, value: true });
+const NOT_SELECTED: Selection = Object.freeze({ member: false, value: false });
 
 /** Runs the organization expression; the reason text is built only for orgs that get listed. */
 function select(policy: PolicyPlan, orgId: string, cache: RunCache): Selection {
   const template = policy.organization;
-  if (template === null) return ALWAYS;
-  let bound = cache.selections.get(template);
+  if (template === null) return SELECTED;
+  let bound = template === cache.fallbackTemplate ? cache.fallbackBound : cache.selections.get(template);
   if (bound === undefined) {
     bound = template.bind(cache.data);
     cache.selections.set(template, bound);
@@ -86,8 +90,10 @@ function select(policy: PolicyPlan, orgId: string, cache: RunCache): Selection {
   const result = bound(orgId);
   if ('error' in result) return result;
   const value = result.value;
-  if (value === true || value === orgId) return { member: true, value };
-  if (value === false || value === null || typeof value === 'string') return { member: false, value };
+  if (value === true) return SELECTED;
+  if (value === false) return NOT_SELECTED;
+  if (value === orgId) return { member: true, value };
+  if (value === null || typeof value === 'string') return { member: false, value };
   return { error: `${template.path}: returned ${jsonType(value)}, expected true or the organization id` };
 }
 
@@ -133,7 +139,14 @@ export const rulesMapper: Mapper<RulesPlan> = {
     const trace = newMapperTrace('rules', input.source);
     const grants: Grant[] = [];
     const errors: MapperResult['errors'] = [];
-    const cache: RunCache = { data, selections: new Map(), roles: new Map() };
+    const fallbackTemplate = plan.fallback?.organization ?? null;
+    const cache: RunCache = {
+      data,
+      fallbackTemplate,
+      fallbackBound: fallbackTemplate?.bind(data),
+      selections: new Map(),
+      roles: new Map(),
+    };
     const list = (entry: OrgTrace): void => void trace.organizations.push(entry);
     for (const orgId of organizations) {
       const policy = plan.perOrganization.get(orgId) ?? plan.fallback;

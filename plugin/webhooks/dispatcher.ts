@@ -191,8 +191,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       if (started) return;
       started = true;
       stopped = false;
-      // Leftovers (a crash, another instance's retries) are picked up right away.
-      schedule(now());
+      // Leftovers (a crash, another instance's retries) are picked up shortly after start; the
+      // short delay keeps one-shot processes (CLI commands) from sending on their way out.
+      schedule(now() + Math.min(settings.pollIntervalMs, 500));
     },
     nudge() {
       if (started) pump();

@@ -17,6 +17,8 @@ export interface AttributeStorage {
   relation?: string;
   /** Column to sort by when `sortBy` names this multi-valued attribute (its primary value). */
   sort?: string;
+  /** Filterable, but stored by the resource's own logic rather than copied from the document (`active` is the user status). */
+  derived?: boolean;
 }
 
 export interface AttributeDef {

@@ -44,7 +44,7 @@ export const userSchema: SchemaDef = {
     text('timezone', 'The User\'s time zone in IANA Time Zone database format.'),
     attr('active', 'boolean', {
       description: 'The User\'s administrative status. false deprovisions (login refused, sessions ended); true reactivates.',
-      storage: { column: 'active' },
+      storage: { column: 'active', derived: true },
     }),
     attr('password', 'string', {
       description: 'Not stored: Gatehouse users sign in through SSO only. Accepted and discarded.',

@@ -1,0 +1,29 @@
+/** SAML request-ID and replay caches in Redis, shared by every instance. */
+import type { SamlStateCache } from '../../plugin/ports.ts';
+import type { RedisClient } from './client.ts';
+
+export class RedisSamlCache implements SamlStateCache {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly prefix = 'gatehouse:saml:',
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private ttlMs(expiresAt: number): number {
+    return Math.max(1, expiresAt - this.now());
+  }
+
+  async saveRequestId(provider: string, requestId: string, expiresAt: number): Promise<void> {
+    await this.redis.set(`${this.prefix}req:${provider}:${requestId}`, '1', { PX: this.ttlMs(expiresAt) });
+  }
+
+  async consumeRequestId(provider: string, requestId: string): Promise<boolean> {
+    // DEL is atomic: of two instances taking the same response, exactly one sees 1.
+    return (await this.redis.del(`${this.prefix}req:${provider}:${requestId}`)) === 1;
+  }
+
+  async rememberAssertion(provider: string, assertionId: string, expiresAt: number): Promise<boolean> {
+    const ok = await this.redis.set(`${this.prefix}assertion:${provider}:${assertionId}`, '1', { NX: true, PX: this.ttlMs(expiresAt) });
+    return ok === 'OK';
+  }
+}
