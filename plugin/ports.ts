@@ -125,6 +125,12 @@ export interface ApiTokenRecord {
 /** Repository operations; every one runs inside the caller's transaction when obtained from `transaction`. */
 export interface StoreOps {
   getUser(id: string): Promise<UserRecord | null>;
+  /**
+   * Locks the user's row until the transaction ends (SELECT ... FOR UPDATE; SQLite already
+   * serializes writers), so concurrent logins of one user apply their membership diffs one
+   * after the other. Returns the row as it is now.
+   */
+  lockUser(id: string): Promise<UserRecord | null>;
   /** Cheap status probe used on every authenticated request. */
   getUserStatus(id: string): Promise<{ status: UserStatus; instanceAdmin: boolean } | null>;
   findUserByEmail(emailLower: string): Promise<UserRecord | null>;

@@ -144,6 +144,13 @@ export class KnexOps implements StoreOps {
     return r ? rowToUser(r) : null;
   }
 
+  async lockUser(id: string): Promise<UserRecord | null> {
+    const q = this.db(this.t('users')).where({ id }).first();
+    if (!/sqlite/.test(String(this.db.client.config.client))) q.forUpdate();
+    const r = (await q) as Row | undefined;
+    return r ? rowToUser(r) : null;
+  }
+
   async getUserStatus(id: string): Promise<{ status: UserStatus; instanceAdmin: boolean } | null> {
     const r = (await this.db(this.t('users')).select('status', 'instance_admin').where({ id }).first()) as Row | undefined;
     return r ? { status: String(r.status) as UserStatus, instanceAdmin: Boolean(r.instance_admin) } : null;
@@ -411,7 +418,11 @@ export class KnexStore extends KnexOps implements Store, SamlStateCache {
   }
 
   transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> {
-    return this.knex.transaction((trx) => fn(new KnexOps(trx, this.prefix, this.now, this.revokeExternal)));
+    const run = (trx: Knex.Transaction) => fn(new KnexOps(trx, this.prefix, this.now, this.revokeExternal));
+    // InnoDB defaults to REPEATABLE READ, where reads after a row lock still see the snapshot
+    // taken before it; READ COMMITTED (PostgreSQL's default) makes lock-then-read correct.
+    if (/mysql/.test(String(this.knex.client.config.client))) return this.knex.transaction(run, { isolationLevel: 'read committed' });
+    return this.knex.transaction(run);
   }
 
   /** Seeds organizations with their roles and groups from config (idempotent, additive). */

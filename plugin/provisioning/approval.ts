@@ -15,7 +15,7 @@ function isClaims(v: unknown): v is Claims {
 export async function approveUser(ctx: GatehouseContext, userId: string, actor: string): Promise<UserRecord> {
   return withTransactionRetry(ctx.store, () =>
     ctx.store.transaction(async (tx) => {
-      const user = await tx.getUser(userId);
+      const user = await tx.lockUser(userId);
       if (!user) throw new GatehouseError('ERR_NOT_FOUND', `no user ${userId}`);
       if (user.status === 'deprovisioned') throw new GatehouseError('ERR_CONFLICT', 'a deprovisioned user cannot be approved; reactivate it through SCIM');
       const updated = (await tx.updateUser(userId, { status: 'active' })) ?? user;

@@ -87,7 +87,8 @@ export async function provisionLogin(ctx: GatehouseContext, inputClaims: Claims)
   return withTransactionRetry(ctx.store, () =>
     ctx.store.transaction(async (tx) => {
       const found = await findOrCreateUser(tx, ctx, claims);
-      let user = found.user;
+      // Serialize concurrent logins of this user; read its state after the lock.
+      let user = (await tx.lockUser(found.user.id)) ?? found.user;
       if (user.status === 'deprovisioned') {
         throw new GatehouseError('ERR_USER_DEPROVISIONED', 'This account has been deprovisioned.', { details: { reason: 'deprovisioned', userId: user.id } });
       }
