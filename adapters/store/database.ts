@@ -25,11 +25,12 @@ export function openDatabase(config: DatabaseConfig): Knex {
       min: 1,
       max: 1,
       afterCreate(conn: { run(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
-        conn.run('PRAGMA foreign_keys = ON', (e1) => {
+        // busy_timeout first: switching to WAL needs a moment of exclusive access.
+        conn.run('PRAGMA busy_timeout = 5000', (e1) => {
           if (e1) return done(e1, conn);
-          conn.run('PRAGMA journal_mode = WAL', (e2) => {
+          conn.run('PRAGMA foreign_keys = ON', (e2) => {
             if (e2) return done(e2, conn);
-            conn.run('PRAGMA busy_timeout = 5000', (e3) => done(e3, conn));
+            conn.run('PRAGMA journal_mode = WAL', (e3) => done(e3, conn));
           });
         });
       },
@@ -43,11 +44,34 @@ export const MIGRATION_TABLE = 'gatehouse_migrations';
 
 /** Creates or upgrades the schema; safe to call on every start and from several instances. */
 export async function migrate(db: Knex, prefix: string, migrations: Migration[] = MIGRATIONS): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest({
-    migrationSource: migrationSource(prefix, migrations),
-    tableName: `${prefix}${MIGRATION_TABLE}`,
-  })) as [number, string[]];
-  return applied;
+  // Instances starting together: knex refuses while another holds the migration lock, so wait.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const [, applied] = (await db.migrate.latest({
+        migrationSource: migrationSource(prefix, migrations),
+        tableName: `${prefix}${MIGRATION_TABLE}`,
+      })) as [number, string[]];
+      return applied;
+    } catch (e) {
+      if (!isMigrationRace(e) || attempt >= 60) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+/** Another instance got to the migration table (or its lock) first: wait and look again. */
+function isMigrationRace(e: unknown): boolean {
+  const err = e as { name?: string; code?: string; errno?: number; message?: string };
+  return (
+    err.name === 'MigrationLocked' ||
+    (err.code === 'SQLITE_ERROR' && /already exists/.test(err.message ?? '')) ||
+    err.code === '42P07' ||
+    err.code === '23505' ||
+    err.code === 'ER_TABLE_EXISTS_ERROR' ||
+    err.errno === 1050 ||
+    err.code === 'ER_DUP_ENTRY' ||
+    err.code === 'SQLITE_BUSY'
+  );
 }
 
 /** True for a unique-constraint violation on any of the three databases. */

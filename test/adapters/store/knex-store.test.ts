@@ -95,3 +95,21 @@ describe.each(DB_KINDS)('knex store on %s', (kind) => {
     expect(users.map((u) => u.email)).toEqual(['under_score@example.com']);
   });
 });
+
+describe.each(DB_KINDS)('migrations on %s', (kind) => {
+  it('several instances migrating the same empty database at once all succeed, once', async () => {
+    const { createTestDatabase } = await import('../../support/db.ts');
+    const { openDatabase, migrate } = await import('../../../adapters/store/database.ts');
+    const db = await createTestDatabase(kind);
+    const conns = Array.from({ length: 3 }, () => openDatabase(db.config));
+    try {
+      const results = await Promise.all(conns.map((k) => migrate(k, 'gh_')));
+      expect(results.flat().filter((n) => n === '001_core')).toHaveLength(1);
+      const rows = await conns[0]!('gh_gatehouse_migrations').select('name');
+      expect(rows.filter((r: { name: string }) => r.name === '001_core')).toHaveLength(1);
+    } finally {
+      await Promise.all(conns.map((k) => k.destroy()));
+      await db.drop();
+    }
+  });
+});
