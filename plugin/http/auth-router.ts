@@ -7,6 +7,7 @@ import type { GatehouseContext, ProviderRuntime } from '../context.ts';
 import { GatehouseError, isGatehouseError } from '../errors.ts';
 import { provisionLogin } from '../provisioning/login.ts';
 import type { Claims, Membership } from '../types.ts';
+import { FlowCookie } from './flow-cookie.ts';
 import { errorPage, escapeHtml, page } from './pages.ts';
 import { WAITING_ROOM_PATH, wantsHtml } from './session.ts';
 
@@ -49,6 +50,8 @@ function save(req: Request): Promise<void> {
 
 export function createAuthRouter(ctx: GatehouseContext): Router {
   const router = Router();
+  const secrets = Array.isArray(ctx.config.server.sessionSecret) ? ctx.config.server.sessionSecret : [ctx.config.server.sessionSecret];
+  const flows = new FlowCookie({ secrets, secure: (ctx.config.server.baseUrl ?? '').startsWith('https://') });
   const form = express.urlencoded({ extended: false, limit: '2mb' });
 
   const providerOf = (req: Request, res: Response): ProviderRuntime | null => {
@@ -64,9 +67,10 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
     const p = providerOf(req, res);
     if (!p) return;
     try {
-      req.session.gatehouseFlow ??= {};
-      const url = await p.adapter.begin({ flow: req.session.gatehouseFlow, returnTo: safeReturnTo(req.query.returnTo) });
-      await save(req);
+      // Other providers' (or tabs') pending logins in the same browser are kept.
+      const flow = flows.read(req);
+      const url = await p.adapter.begin({ flow, returnTo: safeReturnTo(req.query.returnTo) });
+      flows.write(res, flow);
       res.redirect(302, url);
     } catch (e) {
       next(e);
@@ -79,11 +83,17 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
     const started = process.hrtime.bigint();
     let claims: Claims | null = null;
     let outcome = 'error';
+    const flow = flows.read(req);
     try {
-      const flow = req.session.gatehouseFlow ?? {};
       const url = new URL(req.originalUrl, 'http://callback.invalid');
       const body = (req.body ?? {}) as Record<string, unknown>;
-      const assertion = await p.adapter.complete({ flow, method: req.method, url, body });
+      let assertion: Awaited<ReturnType<typeof p.adapter.complete>>;
+      try {
+        assertion = await p.adapter.complete({ flow, method: req.method, url, body });
+      } finally {
+        // The adapter consumed what it used; keep the rest (another tab's pending login).
+        flows.write(res, flow);
+      }
       claims = p.normalize(assertion);
       const result = await provisionLogin(ctx, claims);
       outcome = result.pending ? 'pending' : result.created ? 'created' : 'success';

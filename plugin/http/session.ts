@@ -16,8 +16,6 @@ export interface SessionUser {
 declare module 'express-session' {
   interface SessionData {
     gatehouse?: SessionUser;
-    /** Per-provider state carried across the IdP round trip (state, nonce, PKCE, RelayState). */
-    gatehouseFlow?: Record<string, unknown>;
   }
 }
 

@@ -69,20 +69,38 @@ describe.each(DB_KINDS)('login outcomes (contract section 4) on %s', (db) => {
     expect(res.location).toBe(`${h.url}/`);
   });
 
-  it('regenerates the session id at login and sets HttpOnly, SameSite=Lax cookies', async () => {
+  it('issues a fresh session id at login (no fixation) with HttpOnly, SameSite=Lax cookies', async () => {
+    // The attacker has a session of their own and plants its id in the victim's browser.
+    const attacker = new Agent();
+    await h.loginOidc(attacker, 'erin');
+    const planted = attacker.cookieHeader(h.url).match(/gatehouse\.sid=([^;]+)/)![1]!;
+    const victim = new Agent();
+    victim.setCookie(h.url, 'gatehouse.sid', planted);
+    const res = await h.loginOidc(victim, 'alice');
+    expect(res.status).toBe(302);
+    const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('gatehouse.sid='));
+    expect(setCookie).toMatch(/HttpOnly/i);
+    expect(setCookie).toMatch(/SameSite=Lax/i);
+    expect(setCookie).not.toMatch(/Secure/i);
+    expect(victim.cookieHeader(h.url)).not.toContain(planted);
+    // The planted id never became the victim's session: regenerating destroyed it.
+    expect((await h.me(attacker)).status).toBe(401);
+    expect((await h.me(victim)).json()).toMatchObject({ user: { email: 'alice@example.com' } });
+  });
+
+  it('starting a login creates no server-side session; the flow rides in its own sealed cookie', async () => {
+    const count = async () => Number(((await h.gateway.knex('gh_sessions').count({ n: '*' })) as { n: number | string }[])[0]?.n);
+    const before = await count();
     const a = new Agent();
     const start = await a.get(`${h.url}/auth/${OIDC_ID}/login`);
-    const before = start.headers.getSetCookie().find((c) => c.startsWith('gatehouse.sid='));
-    expect(before).toMatch(/HttpOnly/i);
-    expect(before).toMatch(/SameSite=Lax/i);
-    const preLogin = a.cookieHeader(h.url);
-    const res = await h.loginOidc(a, 'erin');
-    expect(res.status).toBe(302);
-    expect(a.cookieHeader(h.url)).not.toBe(preLogin);
-    // The pre-login cookie (a fixation attempt) is not a session.
-    const attacker = new Agent();
-    attacker.setCookie(h.url, 'gatehouse.sid', preLogin.replace(/^gatehouse\.sid=/, ''));
-    expect((await h.me(attacker)).status).toBe(401);
+    expect(start.status).toBe(302);
+    expect(await count()).toBe(before);
+    const flow = start.headers.getSetCookie().find((c) => c.startsWith('gatehouse.flow='));
+    expect(flow).toMatch(/HttpOnly/i);
+    expect(flow).toMatch(/Path=\/auth\//i);
+    // Its content is encrypted: neither the state nor the PKCE verifier can be read from it.
+    const state = new URL(start.location!).searchParams.get('state')!;
+    expect(decodeURIComponent(flow!)).not.toContain(state);
   });
 
   it('unknown user with policy reject: 403, nothing written but the audit entry', async () => {
