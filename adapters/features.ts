@@ -9,6 +9,7 @@ import type { GatehouseContext, LoginHook } from '../plugin/context.ts';
 import { adminFeature } from './admin/feature.ts';
 import type { KnexStore } from './store/knex-store.ts';
 import { webhooksFeature } from './webhooks/feature.ts';
+import { scimFeature } from './scim/feature.ts';
 
 export interface Feature {
   name: string;
@@ -23,5 +24,6 @@ export function featuresFor(config: ResolvedConfig, store: KnexStore): Feature[]
   // One line per feature, e.g.: features.push(scimFeature(config, store));
   const webhooks = webhooksFeature(config, store);
   features.push(webhooks, adminFeature(config, store, { webhooks: webhooks.service }));
+  features.push(scimFeature(config, store));
   return features;
 }

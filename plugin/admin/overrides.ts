@@ -46,13 +46,14 @@ export async function addOverride(ctx: GatehouseContext, userId: string, input: 
   if (input.role === undefined && input.group === undefined) {
     throw new GatehouseError('ERR_VALIDATION', 'role: give a role, a group or both', { details: { field: 'role' } });
   }
+  // The catalog is read outside the transaction: it only grows, and its read is several queries.
+  const org = await organizationOr400(ctx.store, input.organization);
+  const roles = input.role === undefined ? [] : [input.role];
+  const groups = input.group === undefined ? [] : [input.group];
+  checkNames(org, roles, groups);
   return ctx.store.transaction(async (tx) => {
     const user = await tx.getUser(userId);
     if (!user) throw new GatehouseError('ERR_NOT_FOUND', `no user ${userId}`);
-    const org = await organizationOr400(tx, input.organization);
-    const roles = input.role === undefined ? [] : [input.role];
-    const groups = input.group === undefined ? [] : [input.group];
-    checkNames(org, roles, groups);
     await tx.addMemberships(userId, overrideRows(org.id, roles, groups, actor));
     const wanted = new Set([...roles.map((r) => `role:${r}`), ...groups.map((g) => `group:${g}`)]);
     const rows = (await tx.listMemberships(userId)).filter(

@@ -36,20 +36,21 @@ export async function preProvisionUser(
     throw new GatehouseError('ERR_VALIDATION', 'organization: required when roles or groups are given', { details: { field: 'organization' } });
   }
   const email = input.email.trim();
+  // The catalog only grows, so it is checked before the transaction.
+  if (organization !== undefined) {
+    const org = await organizationOr400(ctx.store, organization);
+    if (roles.length === 0 && groups.length === 0) {
+      const defaultRole = (provider?.config.provisioning ?? ctx.config.provisioning).defaultRole;
+      if (defaultRole === undefined || !org.roles.includes(defaultRole)) {
+        throw new GatehouseError('ERR_VALIDATION', 'roles: give at least one role or group (no default role applies)', { details: { field: 'roles' } });
+      }
+      roles = [defaultRole];
+    }
+    checkNames(org, roles, groups, { role: 'roles', group: 'groups' });
+  }
 
   return ctx.store.transaction(async (tx) => {
     if (await tx.findUserByEmail(email.toLowerCase())) throw new GatehouseError('ERR_CONFLICT', `a user with email ${email.toLowerCase()} exists`);
-    if (organization !== undefined) {
-      const org = await organizationOr400(tx, organization);
-      if (roles.length === 0 && groups.length === 0) {
-        const defaultRole = (provider?.config.provisioning ?? ctx.config.provisioning).defaultRole;
-        if (defaultRole === undefined || !org.roles.includes(defaultRole)) {
-          throw new GatehouseError('ERR_VALIDATION', 'roles: give at least one role or group (no default role applies)', { details: { field: 'roles' } });
-        }
-        roles = [defaultRole];
-      }
-      checkNames(org, roles, groups, { role: 'roles', group: 'groups' });
-    }
     const user = await tx.insertUser({
       email: email.toLowerCase(),
       emailOriginal: email,

@@ -6,7 +6,7 @@
 import { compile, isRegistered, tokenize, TreeInterpreter } from '@jmespath-community/jmespath';
 import type { JSONObject, JSONValue } from '@jmespath-community/jmespath';
 import { ConfigError } from '../errors.ts';
-import { buildParametric, FALLBACK, type BoundParametric } from './parametric.ts';
+import { buildParametric, type BoundParametric } from './parametric.ts';
 
 type Ast = ReturnType<typeof compile>;
 type LexToken = ReturnType<typeof tokenize>[number];
@@ -52,11 +52,6 @@ export interface ExpressionTemplate {
 export interface SyntaxProblem {
   position: number;
   message: string;
-}
-
-/** Evaluates a compiled expression; throws what the interpreter throws (wrong argument types...). */
-export function runExpression(expr: CompiledExpression, data: JSONValue): JSONValue {
-  return TreeInterpreter.search(expr.ast, data);
 }
 
 /** Evaluates without throwing: an interpreter error becomes `{ error: '<path>: <message>' }`. */
@@ -123,8 +118,8 @@ export function compileTemplate(template: string, path: string, orgIds: Iterable
           try {
             const value = fast(orgId);
             return value === true ? TRUE : value === false ? FALSE : { value };
-          } catch (error) {
-            if (error !== FALLBACK) throw error;
+          } catch {
+            // FALLBACK (a case the fast path does not model): the org's own AST gives the exact result or error.
           }
         }
         const compiled = byOrg.get(orgId);

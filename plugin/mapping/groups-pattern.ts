@@ -124,7 +124,7 @@ export const groupsPatternMapper: Mapper<GroupsPatternPlan> = {
     let notMatching = 0;
     for (const claim of input.claims.groups) {
       trace.summary.evaluated++;
-      const readings = readClaim(plan, claim).map((r): Reading => ({ ...r, score: score(plan, catalog, r.organization, r.name) }));
+      const readings = readClaim(plan, claim).map((r): Reading => ({ organization: r.organization, name: r.name, score: score(plan, catalog, r.organization, r.name) }));
       const best = bestReading(readings);
       if (best === undefined) {
         notMatching++;
@@ -177,7 +177,7 @@ function grantFor(plan: GroupsPatternPlan, run: MapperRun, orgId: string, acc: O
   if (acc.roleNames.length === 0) {
     // Only groups were mapped: the user joins with defaultRole, if the org has that role.
     if (plan.defaultRole === null) {
-      orgTrace.fallbackRole = { role: '', granted: false, reason: 'no role claim and defaultRole is not set' };
+      orgTrace.fallbackRole = { role: null, granted: false, reason: 'no role claim and defaultRole is not set' };
     } else if (run.catalog.get(orgId)?.roles.has(plan.defaultRole) === true) {
       fallbackRole = plan.defaultRole;
     } else {

@@ -31,7 +31,10 @@ export interface MappingError {
 /** What one mapper decided about one organization (JSON-serializable, printed by explain as is). */
 export interface OrgTrace {
   organization: string;
-  /** True when this mapper grants something in the org after uniting all mappers. */
+  /**
+   * True when this mapper selected the org and the user joins it, after uniting all mappers (items
+   * an earlier mapper already gives are listed in `duplicates`).
+   */
   matched: boolean;
   /** Why, in words. */
   reason: string;
@@ -45,7 +48,7 @@ export interface OrgTrace {
   /** Group names that do not exist in the org (not granted while `requireExistingGroups`). */
   groupsMissing: string[];
   /** Role given only when the user ends up with no other role in the org (static `role`, `defaultRole`). */
-  fallbackRole?: { role: string; granted: boolean; reason: string };
+  fallbackRole?: { role: string | null; granted: boolean; reason: string };
   /** Items also produced by an earlier mapper, which keeps them. */
   duplicates?: { kind: 'role' | 'group'; name: string; keptBy: string }[];
   /** `groupsPattern`: the group claims that led here. */
@@ -63,7 +66,12 @@ export interface MapperTrace {
   instanceAdmin: boolean;
   /** Inputs this mapper looked at and ignored, with why (e.g. a group claim naming an unknown org). */
   ignored: { value: string; reason: string }[];
-  /** Counts, so a trace stays small with 10,000 organizations (explain lists every org). */
+  /**
+   * `evaluated`: inputs examined (organizations for `static` and `rules`, group claims for
+   * `groupsPattern`); `matched`: how many of them gave something; `notListed`: examined but left out
+   * of `organizations`/`ignored` so that a login's trace stays small with 10,000 organizations
+   * (explain lists everything).
+   */
   summary: { evaluated: number; matched: number; notListed: number };
   notes: string[];
 }

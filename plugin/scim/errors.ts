@@ -47,6 +47,7 @@ export const scimError = {
   mutability: (detail: string) => new ScimError(400, detail, 'mutability'),
   tooMany: (detail: string, status = 400) => new ScimError(status, detail, 'tooMany'),
   uniqueness: (detail: string) => new ScimError(409, detail, 'uniqueness'),
+  conflict: (detail: string) => new ScimError(409, detail),
   /** A bulkId that no operation of the request defines (RFC 7644 §3.7.2). */
   unresolvedReference: (detail: string) => new ScimError(409, detail, 'invalidValue'),
   badRequest: (detail: string) => new ScimError(400, detail),

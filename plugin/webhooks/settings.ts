@@ -1,6 +1,6 @@
 /**
  * Delivery tunables (`webhookDelivery:` in the config file), validated once at start. The
- * defaults give a retry schedule of about 11 hours (see docs/webhooks.md); tests shorten it.
+ * defaults give a retry schedule of about 10 hours (before jitter) (see docs/webhooks.md); tests shorten it.
  */
 import { z } from 'zod';
 

@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import { core } from './001_core.ts';
+import { scim } from './002_scim.ts';
 import { webhooks } from './003_webhooks.ts';
 
 /**
@@ -23,7 +24,7 @@ export interface Migration {
   down(db: Knex, prefix: string): Promise<void>;
 }
 
-export const MIGRATIONS: Migration[] = [core, webhooks];
+export const MIGRATIONS: Migration[] = [core, scim, webhooks];
 
 export function migrationSource(prefix: string, migrations: Migration[] = MIGRATIONS): Knex.MigrationSource<Migration> {
   return {

@@ -51,9 +51,9 @@ export const userSchema: SchemaDef = {
       mutability: 'writeOnly',
       returned: 'never',
     }),
-    multi('emails', 'Email addresses for the user.', ['work', 'home', 'other'], {
-      storage: { relation: 'emails', sort: 'email' },
-      valueStorage: { column: 'value' },
+    multi('emails', 'Email addresses for the user; the primary one (else the first) is the address sign-in matches.', ['work', 'home', 'other'], {
+      relation: 'emails',
+      sort: 'email',
     }),
     multi('phoneNumbers', 'Phone numbers for the User.', ['work', 'home', 'mobile', 'fax', 'pager', 'other']),
     multi('ims', 'Instant messaging addresses for the User.', ['aim', 'gtalk', 'icq', 'xmpp', 'msn', 'skype', 'qq', 'yahoo']),

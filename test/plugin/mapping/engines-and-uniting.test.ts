@@ -118,6 +118,23 @@ describe('uniting mapper results', () => {
     expect(outcome.trace[0]?.organizations[0]?.fallbackRole).toEqual({ role: 'viewer', granted: false, reason: 'role "admin" given by groupsPattern is kept instead' });
   });
 
+  it('groups alone with no defaultRole: the org is not joined, and the trace says why', () => {
+    const engine = enginesFor({ organizations: [ACME], provisioning: { groupsPattern: 'gh_{ORG_NAME}_{GROUP_NAME}' } }).global;
+    const outcome = engine.evaluate(loginInput({ groups: ['gh_acme-corp_developers'] }));
+    expect(outcome.entitlements).toEqual([]);
+    expect(outcome.trace[0]?.organizations[0]).toMatchObject({
+      matched: false,
+      fallbackRole: { role: null, granted: false, reason: 'no role claim and defaultRole is not set' },
+    });
+    expect(outcome.trace[0]?.organizations[0]?.reason).toContain('not joined: no valid role');
+  });
+
+  it('groups alone with no defaultRole still count when the user holds a role there already', () => {
+    const engine = enginesFor({ organizations: [ACME], provisioning: { groupsPattern: 'gh_{ORG_NAME}_{GROUP_NAME}' } }).global;
+    const outcome = engine.evaluate(loginInput({ groups: ['gh_acme-corp_developers'] }, [row('acme-corp', 'role', 'member', 'override')]));
+    expect(granted(outcome)).toEqual(['acme-corp:group:developers']);
+  });
+
   it('a SCIM push tags claims-driven entitlements `scim`; static stays `static`', () => {
     const engine = enginesFor({ organizations: [ACME], provisioning: GLOBAL }).global;
     const outcome = engine.evaluate({ ...loginInput({ groups: ['gh_acme-corp_compliance-team'] }), source: 'scim' });
@@ -158,6 +175,16 @@ describe('trace size and explain', () => {
     const trace = engine.evaluate(input).trace[0];
     expect(trace?.organizations.map((o) => o.organization)).toEqual(['org-3', 'org-7']);
     expect(trace?.summary).toEqual({ evaluated: 50, matched: 2, notListed: 48 });
+  });
+
+  it('explain lists the group claims a pattern ignored; a login only counts them', () => {
+    const withPattern = enginesFor({ organizations: [ACME], provisioning: { defaultRole: 'viewer', groupsPattern: 'gh_{ORG_NAME}_{GROUP_NAME}' } }).global;
+    const login = loginInput({ groups: ['Everyone', 'gh_acme-corp_developers'] });
+    expect(withPattern.evaluate(login).trace[0]?.ignored).toEqual([]);
+    expect(withPattern.evaluate(login).trace[0]?.summary).toEqual({ evaluated: 2, matched: 1, notListed: 1 });
+    expect(explainMapping(withPattern, login).mappers[0]?.ignored).toEqual([
+      { value: 'Everyone', reason: 'does not match the pattern "gh_{ORG_NAME}_{GROUP_NAME}"' },
+    ]);
   });
 
   it('explainMapping lists every org with its reason, and is plain JSON', () => {

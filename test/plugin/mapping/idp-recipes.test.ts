@@ -132,21 +132,27 @@ describe('Google Workspace: everyone of a domain', () => {
   const engine = enginesFor({
     organizations: [ACME],
     provisioning: {
-      rules: { organizations: { 'acme-corp': { organization: "ends_with(lower(email), '@example.com')", roles: { fixed: ['member'] } } } },
+      rules: {
+        organizations: {
+          'acme-corp': { organization: "email_verified == `true` && ends_with(lower(email), '@example.com')", roles: { fixed: ['member'] } },
+        },
+      },
     },
   }).global;
 
-  it('an address of the domain joins, whatever its case (the raw claim is matched, hence lower())', () => {
-    expect(granted(engine.evaluate(loginInput({ sub: 'g1', email: 'Ada@Example.COM', hd: 'example.com' })))).toEqual(['acme-corp:role:member']);
+  it('a verified address of the domain joins, whatever its case (the raw claim is matched, hence lower())', () => {
+    const token = { sub: 'g1', email: 'Ada@Example.COM', email_verified: true, hd: 'example.com' };
+    expect(granted(engine.evaluate(loginInput(token)))).toEqual(['acme-corp:role:member']);
   });
 
-  it('another domain, or a look-alike suffix, does not', () => {
-    expect(engine.evaluate(loginInput({ sub: 'g2', email: 'eve@example.com.evil.test' })).entitlements).toEqual([]);
-    expect(engine.evaluate(loginInput({ sub: 'g3', email: 'eve@notexample.org' })).entitlements).toEqual([]);
+  it('another domain, a look-alike suffix, or an unverified address does not', () => {
+    expect(engine.evaluate(loginInput({ sub: 'g2', email: 'eve@example.com.evil.test', email_verified: true })).entitlements).toEqual([]);
+    expect(engine.evaluate(loginInput({ sub: 'g3', email: 'eve@notexample.org', email_verified: true })).entitlements).toEqual([]);
+    expect(engine.evaluate(loginInput({ sub: 'g4', email: 'eve@example.com', email_verified: false })).entitlements).toEqual([]);
   });
 
-  it('a token without email is an expression error for that org (ends_with of null), reported', () => {
-    const outcome = engine.evaluate(loginInput({ sub: 'g4' }));
+  it('a verified token without email is an expression error for that org (ends_with of null), reported', () => {
+    const outcome = engine.evaluate(loginInput({ sub: 'g5', email_verified: true }));
     expect(outcome.entitlements).toEqual([]);
     expect(outcome.errors).toHaveLength(1);
   });
