@@ -5,7 +5,7 @@
  * `roles` block names roles that must already exist there. An org with no valid role is not joined.
  *
  * Expressions are compiled at start, once per org when they mention `{{orgId}}` (bench/mapping.ts:
- * about 0.1 s for 10,000 orgs; evaluation never parses). An expression without `{{orgId}}` gives the
+ * 0.2-0.7 s for 10,000 orgs on a 2-core VM; evaluation never parses). An expression without `{{orgId}}` gives the
  * same result for every org, so it runs once per login; a `{{orgId}}` selection in the common forms
  * (`contains(groups, '{{orgId}}')`, `||`, `&&`, `==`...) evaluates its org-independent part once
  * per login too (parametric.ts).

@@ -32,7 +32,8 @@ export async function applyMapping(
   source: 'sso' | 'scim',
 ): Promise<AppliedMapping> {
   const current = await tx.listMemberships(user.id);
-  const outcome = engine.evaluate({ claims, source, current, email: claims.email ?? user.email });
+  // instanceAdmins match on a verified email only: an address anyone can set at an IdP is no credential.
+  const outcome = engine.evaluate({ claims, source, current, email: claims.emailVerified ? claims.email : null });
   const plan = planMembershipSync({ current, outcome, syncMode: engine.syncMode, source });
 
   const mustHaveEntitlement = engine.requireEntitlement || engine.syncMode === 'MANAGED';

@@ -29,7 +29,7 @@ export async function explainLogin(ctx: GatehouseContext, providerId: string, ra
   if (!user && claims.email) user = await ctx.store.findUserByEmail(claims.email);
   const current: Membership[] = user ? await ctx.store.listMemberships(user.id) : [];
 
-  const input = { claims, source: 'sso' as const, current, email: claims.email ?? user?.email ?? null };
+  const input = { claims, source: 'sso' as const, current, email: claims.emailVerified ? claims.email : null };
   const explained = explainMapping(engine, input);
   const outcome = engine.evaluate(input);
   const plan = planMembershipSync({ current, outcome, syncMode: engine.syncMode, source: 'sso' });
