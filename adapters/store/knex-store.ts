@@ -282,11 +282,10 @@ export class KnexOps implements StoreOps {
   }
 
   async listOrganizations(): Promise<OrganizationCatalogEntry[]> {
-    const [orgs, roles, groups] = await Promise.all([
-      this.db(this.t('organizations')).select('id', 'name').orderBy('id') as Promise<Row[]>,
-      this.db(this.t('roles')).select('organization_id', 'name') as Promise<Row[]>,
-      this.db(this.t('groups')).select('organization_id', 'name') as Promise<Row[]>,
-    ]);
+    // Sequential: inside a transaction all three share one connection.
+    const orgs = (await this.db(this.t('organizations')).select('id', 'name').orderBy('id')) as Row[];
+    const roles = (await this.db(this.t('roles')).select('organization_id', 'name')) as Row[];
+    const groups = (await this.db(this.t('groups')).select('organization_id', 'name')) as Row[];
     const byId = new Map<string, OrganizationCatalogEntry>();
     for (const o of orgs) byId.set(String(o.id), { id: String(o.id), name: str(o.name), roles: [], groups: [] });
     for (const r of roles) byId.get(String(r.organization_id))?.roles.push(String(r.name));

@@ -12,8 +12,7 @@ import type {
   ClaimedEvent,
   DeliveryStatus,
   EndpointPatch,
-  EventTransition,
-  NewAttempt,
+  FinishedAttempt,
   NewWebhookEvent,
   WebhookEndpoint,
   WebhookEvent,
@@ -230,7 +229,14 @@ export class KnexWebhookStore implements WebhookStore {
     if (this.dialect === 'sqlite3' || this.dialect === 'sqlite') {
       await this.knex(this.events).whereIn('id', this.dueQuery(this.knex, input.now, input.limit)).update(lease);
       rows = (await this.knex(this.events).where('lease_owner', token)) as Row[];
+    } else if (this.dialect === 'postgresql' || this.dialect === 'pg') {
+      // One round trip: the subquery locks free rows (skipping those another claimer holds).
+      rows = (await this.knex(this.events)
+        .whereIn('id', this.dueQuery(this.knex, input.now, input.limit).forUpdate().skipLocked())
+        .update(lease)
+        .returning('*')) as Row[];
     } else {
+      // MySQL 8 / MariaDB 10.6+: no UPDATE ... RETURNING and no LIMIT in IN subqueries.
       rows = await this.knex.transaction(async (trx) => {
         const free = (await this.dueQuery(trx, input.now, input.limit).forUpdate().skipLocked()) as Row[];
         if (free.length === 0) return [];
@@ -252,9 +258,10 @@ export class KnexWebhookStore implements WebhookStore {
     return out.sort((a, b) => a.event.nextAttemptAt - b.event.nextAttemptAt);
   }
 
-  async finishAttempt(claim: ClaimedEvent, a: NewAttempt, next: EventTransition): Promise<boolean> {
+  async finishAttempts(items: readonly FinishedAttempt[]): Promise<boolean[]> {
+    if (items.length === 0) return [];
     return this.knex.transaction(async (trx) => {
-      await trx(this.attempts).insert({
+      const rows = items.map(({ attempt: a }) => ({
         event_id: a.eventId,
         endpoint_id: a.endpointId,
         attempt: a.attempt,
@@ -265,14 +272,24 @@ export class KnexWebhookStore implements WebhookStore {
         error: a.error,
         response_excerpt: a.responseExcerpt,
         next_attempt_at: a.nextAttemptAt,
-      });
-      const cols: Row = { status: next.status, attempts: a.attempt, lease_owner: null, lease_until: null };
-      if (next.status === 'delivered') Object.assign(cols, { delivered_at: next.at, last_error: null });
-      else if (next.status === 'pending') Object.assign(cols, { next_attempt_at: next.nextAttemptAt, last_error: next.error });
-      else cols.last_error = next.error;
-      const n = await trx(this.events).where({ id: claim.event.id, lease_owner: claim.leaseToken }).update(cols);
-      return n > 0;
+      }));
+      for (let i = 0; i < rows.length; i += 100) await trx(this.attempts).insert(rows.slice(i, i + 100));
+      const kept: boolean[] = [];
+      for (const { claim, attempt, next } of items) {
+        const cols: Row = { status: next.status, attempts: attempt.attempt, lease_owner: null, lease_until: null };
+        if (next.status === 'delivered') Object.assign(cols, { delivered_at: next.at, last_error: null });
+        else if (next.status === 'pending') Object.assign(cols, { next_attempt_at: next.nextAttemptAt, last_error: next.error });
+        else cols.last_error = next.error;
+        kept.push((await trx(this.events).where({ id: claim.event.id, lease_owner: claim.leaseToken }).update(cols)) > 0);
+      }
+      return kept;
     });
+  }
+
+  async release(claims: readonly ClaimedEvent[]): Promise<void> {
+    for (const c of claims) {
+      await this.knex(this.events).where({ id: c.event.id, lease_owner: c.leaseToken }).update({ lease_owner: null, lease_until: null });
+    }
   }
 
   async nextDueAt(): Promise<number | null> {

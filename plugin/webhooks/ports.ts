@@ -91,6 +91,12 @@ export interface AttemptRecord extends NewAttempt {
   id: string;
 }
 
+export interface FinishedAttempt {
+  claim: ClaimedEvent;
+  attempt: NewAttempt;
+  next: EventTransition;
+}
+
 /** How a finished attempt changes its event. */
 export type EventTransition =
   | { status: 'delivered'; at: number }
@@ -119,8 +125,13 @@ export interface WebhookStore {
    * while a lease is live (PostgreSQL/MySQL: FOR UPDATE SKIP LOCKED; SQLite: one conditional UPDATE).
    */
   claimDue(input: { owner: string; now: number; leaseMs: number; limit: number }): Promise<ClaimedEvent[]>;
-  /** Records the attempt and applies the transition if the lease is still ours; false when it was lost. */
-  finishAttempt(claim: ClaimedEvent, attempt: NewAttempt, next: EventTransition): Promise<boolean>;
+  /**
+   * Records finished attempts and applies their transitions, each only if its lease is still
+   * ours, all in one transaction (group commit); per item, false when the lease was lost.
+   */
+  finishAttempts(items: readonly FinishedAttempt[]): Promise<boolean[]>;
+  /** Gives back leases of claimed rows that were not attempted (graceful stop). */
+  release(claims: readonly ClaimedEvent[]): Promise<void>;
   /** Earliest `nextAttemptAt` among pending events of enabled endpoints. */
   nextDueAt(): Promise<number | null>;
 

@@ -43,7 +43,7 @@ export interface Receiver {
   secrets: string[];
   /** Decides the answer to the n-th request (0-based); 200 by default. */
   reply: (n: number, r: Received) => ReplySpec | Promise<ReplySpec>;
-  /** Resolves once `count` deliveries have arrived. */
+  /** Resolves once `count` requests have arrived (before they are answered). */
   waitFor(count: number, timeoutMs?: number): Promise<Received[]>;
   /** Distinct webhook ids answered 2xx. */
   acceptedIds(): string[];
@@ -124,14 +124,14 @@ export async function startReceiver(opts: { secrets: string[]; port?: number; pa
         };
         const n = received.length;
         received.push(r);
+        const ready = waiters.filter((w) => received.length >= w.count);
+        waiters = waiters.filter((w) => received.length < w.count);
+        for (const w of ready) w.resolve();
         const spec = req.url === path ? await receiver.reply(n, r) : { status: 404 };
         if (spec.delayMs) await new Promise((x) => setTimeout(x, spec.delayMs));
         if (spec.status >= 200 && spec.status < 300) accepted.add(r.id);
         res.writeHead(spec.status, spec.headers ?? {});
         res.end(spec.body ?? '');
-        const ready = waiters.filter((w) => received.length >= w.count);
-        waiters = waiters.filter((w) => received.length < w.count);
-        for (const w of ready) w.resolve();
       })();
     });
   }

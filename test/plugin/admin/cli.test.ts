@@ -1,0 +1,98 @@
+/**
+ * CLI parity for the operator tasks: admin-token mint|list|revoke and overrides add|list|remove,
+ * run through the real command line (in process) against a config file.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../../adapters/cli/main.ts';
+import { openStore } from '../../../adapters/backend.ts';
+import { parseConfig } from '../../../plugin/config/parse.ts';
+import { verifyToken } from '../../../plugin/tokens.ts';
+import { createTestDatabase, DB_KINDS, type TestDatabase } from '../../support/db.ts';
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const w1 = process.stdout.write.bind(process.stdout);
+  const w2 = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((c: string | Uint8Array) => ((out += String(c)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((c: string | Uint8Array) => ((err += String(c)), true)) as typeof process.stderr.write;
+  process.exitCode = 0;
+  try {
+    await main(args);
+  } finally {
+    process.stdout.write = w1;
+    process.stderr.write = w2;
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { code, out, err };
+}
+
+describe.each(DB_KINDS)('admin CLI on %s', (kind) => {
+  let db: TestDatabase;
+  let dir: string;
+  let configFile: string;
+  let input: Record<string, unknown>;
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
+    configFile = join(dir, 'gatehouse.json');
+    input = {
+      server: { sessionSecret: 'test-session-secret-0123456789abcdef' },
+      database: db.config,
+      organizations: [{ id: 'acme-corp', groups: ['developers'] }],
+      providers: [{ id: 'corp-oidc', type: 'oidc', issuer: 'http://127.0.0.1:9/unused', clientId: 'gatehouse' }],
+      log: { level: 'silent' },
+    };
+    writeFileSync(configFile, JSON.stringify(input));
+  });
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await db.drop();
+  });
+
+  it('mints an admin token (printed once, stored hashed), lists and revokes it', async () => {
+    const minted = await run(['admin-token', 'mint', '--config', configFile, '--name', 'ci']);
+    expect(minted.code).toBe(0);
+    const token = minted.out.trim();
+    expect(token).toMatch(/^gha_[A-Za-z0-9_-]{40,}$/);
+    const store = await openStore(parseConfig(input));
+    try {
+      const row = await verifyToken(store, 'admin', token);
+      expect(row?.name).toBe('ci');
+      expect(row?.hash).not.toContain(token);
+      const listed = await run(['admin-token', 'list', '--config', configFile]);
+      expect(listed.out).toContain(`${row!.id}\tci\t`);
+      expect(listed.out).not.toContain(token);
+      expect((await run(['admin-token', 'revoke', row!.id, '--config', configFile])).code).toBe(0);
+      expect(await verifyToken(store, 'admin', token)).toBeNull();
+      const again = await run(['admin-token', 'revoke', row!.id, '--config', configFile]);
+      expect(again.code).toBe(1);
+      expect(again.err).toMatch(/^gatehouse: no active admin token/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('adds, lists and removes overrides by email', async () => {
+    const store = await openStore(parseConfig(input));
+    try {
+      await store.insertUser({ email: 'ops@example.com', emailOriginal: 'ops@example.com', status: 'active' });
+    } finally {
+      await store.close();
+    }
+    const added = await run(['overrides', 'add', 'ops@example.com', '--config', configFile, '--organization', 'acme-corp', '--group', 'developers']);
+    expect(added.code).toBe(0);
+    const [id] = added.out.trim().split('\t');
+    expect(added.out).toMatch(/\tacme-corp\tgroup\tdevelopers\n$/);
+    expect((await run(['overrides', 'list', 'ops@example.com', '--config', configFile])).out).toContain(`${id}\tacme-corp\tgroup\tdevelopers`);
+    const bad = await run(['overrides', 'add', 'ops@example.com', '--config', configFile, '--organization', 'acme-corp', '--group', 'nope']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/group: organization "acme-corp" has no group "nope"/);
+    expect((await run(['overrides', 'remove', 'ops@example.com', String(id), '--config', configFile])).out).toBe('removed acme-corp group developers\n');
+    expect((await run(['overrides', 'list', 'ops@example.com', '--config', configFile])).out).toBe('');
+  });
+});
