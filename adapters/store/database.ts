@@ -43,7 +43,39 @@ export function openDatabase(config: DatabaseConfig): Knex {
 export const MIGRATION_TABLE = 'gatehouse_migrations';
 
 /** Creates or upgrades the schema; safe to call on every start and from several instances. */
+/**
+ * Runs `fn` while holding a server-side lock named after the prefix (PostgreSQL advisory lock,
+ * MySQL GET_LOCK), so that instances starting together migrate one after the other. knex's own
+ * migration lock table is created racily on a fresh database; this closes that window. SQLite
+ * has one writer anyway; the retries in `migrate` cover it.
+ */
+async function withServerLock<T>(db: Knex, prefix: string, fn: () => Promise<T>): Promise<T> {
+  const client = String(db.client.config.client);
+  const isPg = /^(pg|postgres)/.test(client);
+  const isMysql = /mysql/.test(client);
+  if (!isPg && !isMysql) return fn();
+  const name = `gatehouse_migrate_${prefix}`;
+  const conn: unknown = await db.client.acquireConnection();
+  const run = (sql: string, bindings: unknown[]) => db.raw(sql, bindings as never).connection(conn as never);
+  try {
+    if (isPg) await run('select pg_advisory_lock(hashtext(?))', [name]);
+    else await run('select get_lock(?, 120)', [name]);
+    try {
+      return await fn();
+    } finally {
+      if (isPg) await run('select pg_advisory_unlock(hashtext(?))', [name]);
+      else await run('select release_lock(?)', [name]);
+    }
+  } finally {
+    await db.client.releaseConnection(conn);
+  }
+}
+
 export async function migrate(db: Knex, prefix: string, migrations: Migration[] = MIGRATIONS): Promise<string[]> {
+  return withServerLock(db, prefix, () => migrateWithRetries(db, prefix, migrations));
+}
+
+async function migrateWithRetries(db: Knex, prefix: string, migrations: Migration[]): Promise<string[]> {
   // Instances starting together: knex refuses while another holds the migration lock, so wait.
   for (let attempt = 1; ; attempt++) {
     try {
