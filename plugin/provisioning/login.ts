@@ -29,12 +29,13 @@ async function findOrCreateUser(
   tx: StoreOps,
   ctx: GatehouseContext,
   claims: Claims,
-): Promise<{ user: UserRecord; identityId: string; created: boolean; linked: boolean }> {
+): Promise<{ user: UserRecord; identityId: string; created: boolean; linked: boolean; locked: boolean }> {
   const identity = await tx.findIdentity(claims.provider, claims.subject);
   if (identity) {
-    const user = await tx.getUser(identity.userId);
+    // Read under the row lock at once: one round trip instead of a read and a locked re-read.
+    const user = await tx.lockUser(identity.userId);
     if (!user) throw new Error(`identity ${identity.id} has no user`);
-    return { user, identityId: identity.id, created: false, linked: false };
+    return { user, identityId: identity.id, created: false, linked: false, locked: true };
   }
 
   const provider = ctx.providers.get(claims.provider);
@@ -49,7 +50,7 @@ async function findOrCreateUser(
       });
     }
     const linked = await tx.ensureIdentity({ userId: existing.id, provider: claims.provider, subject: claims.subject, email: claims.email });
-    return { user: existing, identityId: linked.id, created: false, linked: true };
+    return { user: existing, identityId: linked.id, created: false, linked: true, locked: false };
   }
 
   const policy = await effectivePolicy(tx, claims.provider, provider.config.firstLoginPolicy);
@@ -61,7 +62,9 @@ async function findOrCreateUser(
   const user = await tx.insertUser({
     email: claims.email,
     emailOriginal: claims.emailOriginal,
-    userName: null,
+    // The SCIM userName of an SSO-created user is its email, so an IdP's "filter before create"
+    // (userName eq "...") finds it instead of creating a duplicate.
+    userName: claims.email,
     givenName: claims.givenName,
     familyName: claims.familyName,
     displayName: claims.name,
@@ -73,9 +76,10 @@ async function findOrCreateUser(
     await tx.deleteUser(user.id);
     const winner = await tx.getUser(identityRow.userId);
     if (!winner) throw new Error('concurrent identity has no user');
-    return { user: winner, identityId: identityRow.id, created: false, linked: false };
+    return { user: winner, identityId: identityRow.id, created: false, linked: false, locked: false };
   }
-  return { user, identityId: identityRow.id, created: true, linked: false };
+  // No lock needed: other transactions cannot see this row before we commit.
+  return { user, identityId: identityRow.id, created: true, linked: false, locked: true };
 }
 
 /** Runs the whole login after the assertion was verified and normalized. */
@@ -88,7 +92,7 @@ export async function provisionLogin(ctx: GatehouseContext, inputClaims: Claims)
     ctx.store.transaction(async (tx) => {
       const found = await findOrCreateUser(tx, ctx, claims);
       // Serialize concurrent logins of this user; read its state after the lock.
-      let user = (await tx.lockUser(found.user.id)) ?? found.user;
+      let user = found.locked ? found.user : ((await tx.lockUser(found.user.id)) ?? found.user);
       if (user.status === 'deprovisioned') {
         throw new GatehouseError('ERR_USER_DEPROVISIONED', 'This account has been deprovisioned.', { details: { reason: 'deprovisioned', userId: user.id } });
       }
