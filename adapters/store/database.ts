@@ -30,7 +30,11 @@ export function openDatabase(config: DatabaseConfig): Knex {
           if (e1) return done(e1, conn);
           conn.run('PRAGMA foreign_keys = ON', (e2) => {
             if (e2) return done(e2, conn);
-            conn.run('PRAGMA journal_mode = WAL', (e3) => done(e3, conn));
+            conn.run('PRAGMA journal_mode = WAL', (e3) => {
+              if (e3) return done(e3, conn);
+              // In WAL mode NORMAL never corrupts the file; a power cut may lose the last commits.
+              conn.run('PRAGMA synchronous = NORMAL', (e4) => done(e4, conn));
+            });
           });
         });
       },

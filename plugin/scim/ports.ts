@@ -3,7 +3,7 @@
  * the plugin never sees SQL. Columns and relations are the logical names of the resource registry
  * (`storage` in the attribute definitions); the adapter maps them to tables and columns.
  */
-import type { AuditEntry, UserRecord, UserStatus } from '../types.ts';
+import type { AuditEntry, Membership, UserRecord, UserStatus } from '../types.ts';
 import type { StoreOps } from '../ports.ts';
 
 export type ScimColumnValue = string | number | boolean | null;
@@ -84,8 +84,11 @@ export interface TimedAuditEntry extends AuditEntry {
 
 /** Operations; inside `transaction` they run in the caller's transaction. */
 export interface ScimStoreOps {
-  /** SCIM-visible users only (those with a userName). */
-  getUser(id: string, opts: { groups: boolean }): Promise<ScimUserRow | null>;
+  /**
+   * SCIM-visible users only (those with a userName). `lock` holds the row until the transaction
+   * ends (SELECT ... FOR UPDATE; SQLite serializes writers anyway), so concurrent writes queue.
+   */
+  getUser(id: string, opts: { groups: boolean; lock?: boolean }): Promise<ScimUserRow | null>;
   getUsers(ids: string[], opts: { groups: boolean }): Promise<ScimUserRow[]>;
   queryUsers(query: ScimQuery, opts: { groups: boolean }): Promise<{ total: number; rows: ScimUserRow[] }>;
   /** Throws ScimError 409 `uniqueness` when userName (case-insensitive) or the primary email is taken. */
@@ -95,20 +98,28 @@ export interface ScimStoreOps {
    * when the row still has it. Null when no row was written (gone, or changed meanwhile).
    * Throws ScimError 409 `uniqueness` like insertUser.
    */
-  updateUser(id: string, input: Partial<ScimWrite> & { status?: UserStatus }, expectedVersion: number | null): Promise<ScimUserRow | null>;
+  updateUser(
+    id: string,
+    input: Partial<ScimWrite> & { status?: UserStatus },
+    expectedVersion: number | null,
+    /** The row as read (its version = expectedVersion): the result is built from it without reading again. */
+    base?: ScimUserRow,
+  ): Promise<ScimUserRow | null>;
   /** A user that SCIM does not manage yet (no userName) with this primary email: SCIM may adopt it. */
   findAdoptableUser(emailLower: string): Promise<UserRecord | null>;
-  /** Bumps version/lastModified (their `groups` changed). */
-  touchUsers(ids: string[]): Promise<void>;
+  /** Bumps version/lastModified (their `groups` changed); the `activate` ones become `active` in the same statement. */
+  touchUsers(ids: string[], activate?: string[]): Promise<void>;
   /** The subset of ids that are SCIM-visible users. */
   existingUserIds(ids: string[]): Promise<Set<string>>;
+  /** Memberships of many users at once (as `StoreOps.listMemberships` orders them), for group pushes. */
+  membershipsOf(userIds: string[]): Promise<Map<string, Membership[]>>;
 
-  getGroup(id: string, opts: { members: boolean }): Promise<ScimGroupRow | null>;
+  getGroup(id: string, opts: { members: boolean; lock?: boolean }): Promise<ScimGroupRow | null>;
   queryGroups(query: ScimQuery, opts: { members: boolean }): Promise<{ total: number; rows: ScimGroupRow[] }>;
   /** Throws ScimError 409 `uniqueness` when the displayName (case-insensitive) is taken. */
   insertGroup(input: ScimWrite & { id: string }): Promise<ScimGroupRow>;
   /** Like updateUser; a null write only bumps version/lastModified. */
-  updateGroup(id: string, input: ScimWrite | null, expectedVersion: number | null): Promise<ScimGroupRow | null>;
+  updateGroup(id: string, input: ScimWrite | null, expectedVersion: number | null, base?: ScimGroupRow): Promise<ScimGroupRow | null>;
   deleteGroup(id: string): Promise<boolean>;
   members(groupId: string): Promise<ScimMemberRef[]>;
   memberIds(groupId: string): Promise<string[]>;

@@ -73,13 +73,18 @@ export function complex(name: string, subAttributes: AttributeDef[], options: Op
  * The usual shape of a multi-valued attribute: value, display, type, primary. With `relation`,
  * its values are stored as rows of that relation and value/type/primary are filterable.
  */
-export function multi(name: string, description: string, types: string[], options: Options & { valueType?: AttributeType; relation?: string; sort?: string } = {}): AttributeDef {
-  const { valueType, relation, sort, ...rest } = options;
+export function multi(
+  name: string,
+  description: string,
+  types: string[],
+  options: Options & { valueType?: AttributeType; valueMaxLength?: number; relation?: string; sort?: string } = {},
+): AttributeDef {
+  const { valueType, valueMaxLength, relation, sort, ...rest } = options;
   const stored = (column: string) => (relation ? { storage: { column } } : {});
   return complex(
     name,
     [
-      attr('value', valueType ?? 'string', { description: `The ${name} value.`, maxLength: 2048, ...stored('value') }),
+      attr('value', valueType ?? 'string', { description: `The ${name} value.`, maxLength: valueMaxLength ?? 2048, ...stored('value') }),
       attr('display', 'string', { description: 'A human-readable name, primarily used for display purposes.', maxLength: 1024 }),
       attr('type', 'string', { description: 'A label indicating the attribute\'s function.', canonicalValues: types, maxLength: 64, ...stored('type') }),
       attr('primary', 'boolean', { description: 'Indicates the primary or preferred value; at most one value is primary.', ...stored('primary') }),

@@ -54,6 +54,7 @@ export const userSchema: SchemaDef = {
     multi('emails', 'Email addresses for the user; the primary one (else the first) is the address sign-in matches.', ['work', 'home', 'other'], {
       relation: 'emails',
       sort: 'email',
+      valueMaxLength: 320,
     }),
     multi('phoneNumbers', 'Phone numbers for the User.', ['work', 'home', 'mobile', 'fax', 'pager', 'other']),
     multi('ims', 'Instant messaging addresses for the User.', ['aim', 'gtalk', 'icq', 'xmpp', 'msn', 'skype', 'qq', 'yahoo']),
