@@ -141,14 +141,23 @@ export interface StoreOps {
 
   findIdentity(provider: string, subject: string): Promise<IdentityRecord | null>;
   /** Inserts unless (provider, subject) exists; returns the row that is there afterwards. */
-  ensureIdentity(input: { userId: string; provider: string; subject: string; email: string | null }): Promise<IdentityRecord>;
+  ensureIdentity(input: {
+    userId: string;
+    provider: string;
+    subject: string;
+    email: string | null;
+    /** Set on the new row, so a first login needs no second write to record itself. */
+    lastLoginAt?: number | undefined;
+    lastClaims?: unknown;
+  }): Promise<IdentityRecord & { inserted: boolean }>;
   listIdentities(userId: string): Promise<IdentityRecord[]>;
   /** Records a login on this identity, with the normalized claims kept for a later approval. */
   touchIdentity(id: string, at: number, lastClaims?: unknown): Promise<void>;
   getIdentityClaims(id: string): Promise<unknown>;
 
   listMemberships(userId: string): Promise<Membership[]>;
-  addMemberships(userId: string, rows: NewMembership[]): Promise<void>;
+  /** Inserts the rows (a row that already exists is skipped); returns the rows as written. */
+  addMemberships(userId: string, rows: NewMembership[]): Promise<Membership[]>;
   removeMemberships(userId: string, ids: string[]): Promise<void>;
 
   listOrganizations(): Promise<OrganizationCatalogEntry[]>;

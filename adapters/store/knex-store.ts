@@ -212,7 +212,14 @@ export class KnexOps implements StoreOps {
     return r ? rowToIdentity(r) : null;
   }
 
-  async ensureIdentity(input: { userId: string; provider: string; subject: string; email: string | null }): Promise<IdentityRecord> {
+  async ensureIdentity(input: {
+    userId: string;
+    provider: string;
+    subject: string;
+    email: string | null;
+    lastLoginAt?: number | undefined;
+    lastClaims?: unknown;
+  }): Promise<IdentityRecord & { inserted: boolean }> {
     const row = {
       id: randomUUID(),
       user_id: input.userId,
@@ -220,12 +227,13 @@ export class KnexOps implements StoreOps {
       subject: input.subject,
       email: input.email,
       created_at: this.now(),
-      last_login_at: null,
+      last_login_at: input.lastLoginAt ?? null,
+      last_claims: input.lastClaims === undefined ? null : JSON.stringify(input.lastClaims),
     };
     await this.db(this.t('identities')).insert(row).onConflict(['provider', 'subject']).ignore();
     const found = await this.findIdentity(input.provider, input.subject);
     if (!found) throw new Error('identity vanished after upsert');
-    return found;
+    return { ...found, inserted: found.id === row.id };
   }
 
   async listIdentities(userId: string): Promise<IdentityRecord[]> {
@@ -251,8 +259,8 @@ export class KnexOps implements StoreOps {
     return rows.map(rowToMembership);
   }
 
-  async addMemberships(userId: string, rows: NewMembership[]): Promise<void> {
-    if (rows.length === 0) return;
+  async addMemberships(userId: string, rows: NewMembership[]): Promise<Membership[]> {
+    if (rows.length === 0) return [];
     const at = this.now();
     const data = rows.map((m) => ({
       id: randomUUID(),
@@ -270,6 +278,7 @@ export class KnexOps implements StoreOps {
         .onConflict(['user_id', 'organization_id', 'kind', 'name', 'source'])
         .ignore();
     }
+    return data.map(rowToMembership);
   }
 
   async removeMemberships(userId: string, ids: string[]): Promise<void> {

@@ -49,8 +49,10 @@ export async function applyMapping(
   }
 
   if (plan.remove.length) await tx.removeMemberships(user.id, plan.remove.map((m) => m.id));
-  if (plan.add.length) await tx.addMemberships(user.id, plan.add);
+  const added = plan.add.length ? await tx.addMemberships(user.id, plan.add) : [];
   if (outcome.instanceAdmin && !user.instanceAdmin) await tx.updateUser(user.id, { instanceAdmin: true });
-  const memberships = plan.add.length || plan.remove.length ? await tx.listMemberships(user.id) : current;
+  // The user's row is locked: what we read, minus what we removed, plus what we added, is the state.
+  const removedIds = new Set(plan.remove.map((m) => m.id));
+  const memberships = removedIds.size || added.length ? [...current.filter((m) => !removedIds.has(m.id)), ...added] : current;
   return { outcome, added: plan.add, removed: plan.remove, memberships };
 }

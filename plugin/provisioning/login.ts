@@ -20,22 +20,18 @@ export interface LoginResult {
   mappingErrors: { mapper: string; organization: string | null; message: string }[];
 }
 
-/** Claims kept on the identity for a later approval: everything but bulky raw extras. */
-function storedClaims(claims: Claims): Claims {
-  return { ...claims };
-}
-
 async function findOrCreateUser(
   tx: StoreOps,
   ctx: GatehouseContext,
   claims: Claims,
-): Promise<{ user: UserRecord; identityId: string; created: boolean; linked: boolean; locked: boolean }> {
+  at: number,
+): Promise<{ user: UserRecord; identityId: string; created: boolean; linked: boolean; locked: boolean; touched: boolean }> {
   const identity = await tx.findIdentity(claims.provider, claims.subject);
   if (identity) {
     // Read under the row lock at once: one round trip instead of a read and a locked re-read.
     const user = await tx.lockUser(identity.userId);
     if (!user) throw new Error(`identity ${identity.id} has no user`);
-    return { user, identityId: identity.id, created: false, linked: false, locked: true };
+    return { user, identityId: identity.id, created: false, linked: false, locked: true, touched: false };
   }
 
   const provider = ctx.providers.get(claims.provider);
@@ -49,8 +45,8 @@ async function findOrCreateUser(
         details: { reason: 'unverified_email_matches_existing_user' },
       });
     }
-    const linked = await tx.ensureIdentity({ userId: existing.id, provider: claims.provider, subject: claims.subject, email: claims.email });
-    return { user: existing, identityId: linked.id, created: false, linked: true, locked: false };
+    const linked = await tx.ensureIdentity({ userId: existing.id, provider: claims.provider, subject: claims.subject, email: claims.email, lastLoginAt: at, lastClaims: claims });
+    return { user: existing, identityId: linked.id, created: false, linked: true, locked: false, touched: linked.inserted };
   }
 
   const policy = await effectivePolicy(tx, claims.provider, provider.config.firstLoginPolicy);
@@ -70,16 +66,16 @@ async function findOrCreateUser(
     displayName: claims.name,
     status: policy === 'pending_approval' ? 'pending_approval' : 'active',
   });
-  const identityRow = await tx.ensureIdentity({ userId: user.id, provider: claims.provider, subject: claims.subject, email: claims.email });
+  const identityRow = await tx.ensureIdentity({ userId: user.id, provider: claims.provider, subject: claims.subject, email: claims.email, lastLoginAt: at, lastClaims: claims });
   if (identityRow.userId !== user.id) {
     // A concurrent first login of the same subject won; use its user and drop ours.
     await tx.deleteUser(user.id);
     const winner = await tx.getUser(identityRow.userId);
     if (!winner) throw new Error('concurrent identity has no user');
-    return { user: winner, identityId: identityRow.id, created: false, linked: false, locked: false };
+    return { user: winner, identityId: identityRow.id, created: false, linked: false, locked: false, touched: false };
   }
   // No lock needed: other transactions cannot see this row before we commit.
-  return { user, identityId: identityRow.id, created: true, linked: false, locked: true };
+  return { user, identityId: identityRow.id, created: true, linked: false, locked: true, touched: true };
 }
 
 /** Runs the whole login after the assertion was verified and normalized. */
@@ -90,7 +86,8 @@ export async function provisionLogin(ctx: GatehouseContext, inputClaims: Claims)
 
   return withTransactionRetry(ctx.store, () =>
     ctx.store.transaction(async (tx) => {
-      const found = await findOrCreateUser(tx, ctx, claims);
+      const at = ctx.now();
+      const found = await findOrCreateUser(tx, ctx, claims, at);
       // Serialize concurrent logins of this user; read its state after the lock.
       let user = found.locked ? found.user : ((await tx.lockUser(found.user.id)) ?? found.user);
       if (user.status === 'deprovisioned') {
@@ -99,8 +96,7 @@ export async function provisionLogin(ctx: GatehouseContext, inputClaims: Claims)
       if (user.status === 'rejected') {
         throw new GatehouseError('ERR_USER_REJECTED', 'This account has been rejected by an administrator.', { details: { reason: 'rejected', userId: user.id } });
       }
-      const at = ctx.now();
-      await tx.touchIdentity(found.identityId, at, storedClaims(claims));
+      if (!found.touched) await tx.touchIdentity(found.identityId, at, claims);
 
       const pending = user.status === 'pending_approval';
       let memberships: Membership[] = [];
