@@ -140,6 +140,8 @@ export interface StoreOps {
   listUsers(filter: UserListFilter): Promise<{ users: UserRecord[]; nextCursor: string | null }>;
 
   findIdentity(provider: string, subject: string): Promise<IdentityRecord | null>;
+  /** The identity and its user in one round trip, the user's row locked as by `lockUser`. */
+  findIdentityAndLockUser(provider: string, subject: string): Promise<{ identity: IdentityRecord; user: UserRecord } | null>;
   /** Inserts unless (provider, subject) exists; returns the row that is there afterwards. */
   ensureIdentity(input: {
     userId: string;

@@ -212,6 +212,38 @@ export class KnexOps implements StoreOps {
     return r ? rowToIdentity(r) : null;
   }
 
+  async findIdentityAndLockUser(provider: string, subject: string): Promise<{ identity: IdentityRecord; user: UserRecord } | null> {
+    const u = this.t('users');
+    const i = this.t('identities');
+    const q = this.db(i)
+      .join(u, `${u}.id`, `${i}.user_id`)
+      .select(
+        `${u}.*`,
+        `${i}.id as i_id`,
+        `${i}.email as i_email`,
+        `${i}.created_at as i_created_at`,
+        `${i}.last_login_at as i_last_login_at`,
+      )
+      .where(`${i}.provider`, provider)
+      .andWhere(`${i}.subject`, subject)
+      .first();
+    if (!/sqlite/.test(String(this.db.client.config.client))) q.forUpdate(u);
+    const r = (await q) as Row | undefined;
+    if (!r) return null;
+    return {
+      user: rowToUser(r),
+      identity: rowToIdentity({
+        id: r.i_id,
+        user_id: r.id,
+        provider,
+        subject,
+        email: r.i_email,
+        created_at: r.i_created_at,
+        last_login_at: r.i_last_login_at,
+      }),
+    };
+  }
+
   async ensureIdentity(input: {
     userId: string;
     provider: string;

@@ -26,13 +26,9 @@ async function findOrCreateUser(
   claims: Claims,
   at: number,
 ): Promise<{ user: UserRecord; identityId: string; created: boolean; linked: boolean; locked: boolean; touched: boolean }> {
-  const identity = await tx.findIdentity(claims.provider, claims.subject);
-  if (identity) {
-    // Read under the row lock at once: one round trip instead of a read and a locked re-read.
-    const user = await tx.lockUser(identity.userId);
-    if (!user) throw new Error(`identity ${identity.id} has no user`);
-    return { user, identityId: identity.id, created: false, linked: false, locked: true, touched: false };
-  }
+  // A returning user: identity and user in one round trip, the user's row locked.
+  const known = await tx.findIdentityAndLockUser(claims.provider, claims.subject);
+  if (known) return { user: known.user, identityId: known.identity.id, created: false, linked: false, locked: true, touched: false };
 
   const provider = ctx.providers.get(claims.provider);
   if (!provider) throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${claims.provider}"`);
