@@ -7,6 +7,7 @@ import type { Router } from 'express';
 import type { ResolvedConfig } from '../plugin/config/schema.ts';
 import type { GatehouseContext, LoginHook } from '../plugin/context.ts';
 import { adminFeature } from './admin/feature.ts';
+import { consoleFeature } from './console/feature.ts';
 import type { KnexStore } from './store/knex-store.ts';
 import { webhooksFeature } from './webhooks/feature.ts';
 import { scimFeature } from './scim/feature.ts';
@@ -25,5 +26,6 @@ export function featuresFor(config: ResolvedConfig, store: KnexStore): Feature[]
   const webhooks = webhooksFeature(config, store);
   features.push(webhooks, adminFeature(config, store, { webhooks: webhooks.service }));
   features.push(scimFeature(config, store));
+  features.push(consoleFeature(config, store, { webhooks: webhooks.service }));
   return features;
 }

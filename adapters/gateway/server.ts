@@ -37,7 +37,7 @@ function landing(backend: Backend): express.RequestHandler {
           'Gatehouse',
           `<h1>Signed in</h1><p>You are <strong>${escapeHtml(user?.email ?? u.id)}</strong> (${escapeHtml(u.status)}${u.instanceAdmin ? ', instance admin' : ''}) via ${escapeHtml(u.provider ?? '')}.</p>` +
             `<table><thead><tr><th>Organization</th><th>Roles</th><th>Groups</th></tr></thead><tbody>${rows || '<tr><td colspan="3">No memberships</td></tr>'}</tbody></table>` +
-            `<p><a href="/auth/me">/auth/me</a></p><form method="post" action="/auth/logout"><button type="submit">Sign out</button></form>`,
+            `<p><a href="/auth/me">/auth/me</a>${u.instanceAdmin && u.status === 'active' ? ' · <a href="/admin">Admin console</a>' : ''}</p><form method="post" action="/auth/logout"><button type="submit">Sign out</button></form>`,
         ),
       );
     } catch (e) {

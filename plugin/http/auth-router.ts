@@ -8,7 +8,8 @@ import { GatehouseError, isGatehouseError } from '../errors.ts';
 import { provisionLogin } from '../provisioning/login.ts';
 import type { Claims, Membership } from '../types.ts';
 import { FlowCookie } from './flow-cookie.ts';
-import { errorPage, escapeHtml, page } from './pages.ts';
+import { sendWaitingRoom } from '../console/pages/public.ts';
+import { errorPage } from './pages.ts';
 import { WAITING_ROOM_PATH, wantsHtml } from './session.ts';
 
 /** Only same-origin relative paths; anything else falls back to `/`. */
@@ -154,23 +155,15 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
     });
   });
 
-  router.get(WAITING_ROOM_PATH, (req, res) => {
+  router.get(WAITING_ROOM_PATH, (req, res, next) => {
     const u = req.gatehouseUser;
     if (u?.status === 'active') return res.redirect(302, '/');
     if (!u) {
       res.status(401).type('html').send(errorPage(401, 'You are not signed in.'));
       return;
     }
-    res
-      .status(200)
-      .type('html')
-      .send(
-        page(
-          'Waiting for approval',
-          `<h1>Waiting for approval</h1><p role="status">${escapeHtml(ctx.config.waitingRoom.message)}</p>` +
-            `<form method="post" action="/auth/logout"><button type="submit">Sign out</button></form>`,
-        ),
-      );
+    // One layout with the admin console (plugin/console), with its security headers.
+    sendWaitingRoom(req, res, ctx, next);
   });
 
   router.get('/auth/me', async (req, res, next) => {

@@ -1,0 +1,73 @@
+/**
+ * Pages outside the console frame: the waiting room for pending users (also served by the auth
+ * router at `/auth/waiting-room`), the sign-in chooser and the 403 page.
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { GatehouseContext } from '../../context.ts';
+import { CONSOLE_CSS } from '../assets.ts';
+import { cspHash, securityHeaders } from '../headers.ts';
+import { html } from '../html.ts';
+import { barePage } from '../layout.ts';
+
+/** How often the waiting room looks again (a pending session may only reach this page). */
+const WAITING_ROOM_REFRESH_S = 30;
+
+/** The waiting room: the operator's message; reloads itself so an approval is noticed. */
+export function renderWaitingRoom(message: string): string {
+  // A pending session cannot fetch /admin/assets (it is confined to the waiting room), so the
+  // stylesheet is inline and allowed by its hash.
+  return barePage(
+    'Waiting for approval',
+    html`<h1>Waiting for approval</h1>
+<p role="status" class="flash ok">${message}</p>
+<p class="muted">An administrator has to approve your account before you can continue. This page checks again every ${WAITING_ROOM_REFRESH_S} seconds and takes you on once you are approved.</p>
+<form method="post" action="/auth/logout"><button type="submit" class="secondary">Sign out</button></form>`,
+    { inlineCss: CONSOLE_CSS, head: html`<meta http-equiv="refresh" content="${WAITING_ROOM_REFRESH_S}">` },
+  );
+}
+
+const waitingRoomHeaders = new Map<boolean, RequestHandler>();
+
+/** True when the gateway is served over https (HSTS, upgrade-insecure-requests). */
+export const isHttps = (ctx: GatehouseContext): boolean => (ctx.config.server.baseUrl ?? '').startsWith('https://');
+
+/** Sends the waiting room with the console's security headers (CSP allowing its inline style). */
+export function sendWaitingRoom(req: Request, res: Response, ctx: GatehouseContext, next: NextFunction): void {
+  const https = isHttps(ctx);
+  let headers = waitingRoomHeaders.get(https);
+  if (!headers) waitingRoomHeaders.set(https, (headers = securityHeaders({ https, styleHashes: [cspHash(CONSOLE_CSS)] })));
+  headers(req, res, (err?: unknown) => {
+    if (err) return next(err);
+    res.status(200).type('html').send(renderWaitingRoom(ctx.config.waitingRoom.message));
+  });
+}
+
+export interface SignInProvider {
+  id: string;
+  label: string;
+  type: string;
+}
+
+/** The sign-in chooser: one link per provider, coming back to `returnTo` (a console path). */
+export function renderSignIn(providers: SignInProvider[], returnTo: string): string {
+  const links = providers.map(
+    (p) =>
+      html`<li><a class="button" href="/auth/${encodeURIComponent(p.id)}/login?returnTo=${encodeURIComponent(returnTo)}">Sign in with ${p.label}</a> <span class="muted">(${p.type.toUpperCase()})</span></li>`,
+  );
+  return barePage(
+    'Sign in',
+    html`<h1>Sign in to the admin console</h1>
+<p>The console is for instance admins. Choose your identity provider:</p>
+<ul class="stack">${links}</ul>`,
+  );
+}
+
+export function renderForbidden(who: string): string {
+  return barePage(
+    'Access denied',
+    html`<h1>Access denied</h1>
+<p role="alert">The admin console is for instance admins. You are signed in as <strong>${who}</strong>, who is not one.</p>
+<p><a href="/">Back to the start page</a></p>
+<form method="post" action="/auth/logout"><button type="submit" class="secondary">Sign out and use another account</button></form>`,
+  );
+}
