@@ -2,6 +2,8 @@
  * Two gateway instances (different ports, one public base URL) sharing PostgreSQL and Redis:
  * what one starts the other finishes, and what one refuses or revokes holds on the other.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type Gateway } from '../../adapters/gateway/server.ts';
@@ -16,9 +18,27 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 describe('two instances on PostgreSQL and Redis', () => {
   let a: Harness;
   let b: Gateway;
+  let receiver: Server;
+  const received: string[] = [];
 
   beforeAll(async () => {
-    a = await startHarness({ db: 'pg', config: (c) => ({ ...c, sessions: { store: 'redis', url: REDIS_URL } }) });
+    receiver = createServer((req, res) => {
+      received.push(String(req.headers['webhook-id']));
+      req.resume();
+      req.on('end', () => res.writeHead(204).end());
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+    const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    a = await startHarness({
+      db: 'pg',
+      config: (c) => ({
+        ...c,
+        sessions: { store: 'redis', url: REDIS_URL },
+        webhooks: [{ url: hook, secret: `whsec_${Buffer.from('two-instance-test-secret-32bytes').toString('base64')}`, trigger: 'every_login', allowPrivateNetwork: true }],
+        // Both instances dispatch, polling often: only the lease keeps them from sending twice.
+        webhookDelivery: { pollIntervalMs: 50, backoffBaseMs: 10 },
+      }),
+    });
     const shared = a.gateway.gatehouse.context.config;
     // Instance B listens elsewhere but is reached under the same public URL (a load balancer).
     b = await startGateway(parseConfig({ ...shared, server: { ...shared.server, port: 0, baseUrl: a.url } }), { logger: createLogger('silent') });
@@ -26,6 +46,7 @@ describe('two instances on PostgreSQL and Redis', () => {
   afterAll(async () => {
     await b?.close();
     await a?.close();
+    receiver?.close();
   });
 
   const bUrl = (url: string) => url.replace(a.url, b.url);
@@ -75,5 +96,19 @@ describe('two instances on PostgreSQL and Redis', () => {
       await redis.quit();
     }
     expect((await onB.get(`${b.url}/auth/me`, { accept: 'application/json' })).status).toBe(401);
+  });
+
+  it('each login webhook is delivered once, though both instances run a dispatcher', async () => {
+    const before = received.length;
+    // (carol was rejected by the previous test; her login is refused and sends nothing.)
+    for (const user of ['alice', 'bob', 'dave', 'alice']) expect((await a.loginOidc(new Agent(), user)).status).toBe(302);
+    const deadline = Date.now() + 15_000;
+    while (received.length - before < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // Give a would-be second sender every chance to show up.
+    await new Promise((r) => setTimeout(r, 1_000));
+    const ids = received.slice(before);
+    expect(ids).toHaveLength(4);
+    expect(new Set(ids).size).toBe(4);
+    expect(new Set(received).size).toBe(received.length);
   });
 });
