@@ -6,30 +6,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../../adapters/cli/main.ts';
+import { runCli } from '../../support/cli.ts';
 import { openStore } from '../../../adapters/backend.ts';
 import { parseConfig } from '../../../plugin/config/parse.ts';
 import { verifyToken } from '../../../plugin/tokens.ts';
 import { createTestDatabase, DB_KINDS, type TestDatabase } from '../../support/db.ts';
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const w1 = process.stdout.write.bind(process.stdout);
-  const w2 = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((c: string | Uint8Array) => ((out += String(c)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((c: string | Uint8Array) => ((err += String(c)), true)) as typeof process.stderr.write;
-  process.exitCode = 0;
-  try {
-    await main(args);
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, out, err };
-}
+const run = runCli;
 
 describe.each(DB_KINDS)('admin CLI on %s', (kind) => {
   let db: TestDatabase;
