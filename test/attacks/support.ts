@@ -145,15 +145,4 @@ export async function oidcLoginUpToCallback(h: Harness, agent: Agent, providerId
 }
 
 /** A free loopback port (for a second IdP whose issuer URL must be in the config before it starts). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../support/ports.ts';

@@ -13,6 +13,7 @@ import { createOidcAdapter } from '../../adapters/idp/oidc.ts';
 import type { IdpAdapter } from '../../plugin/ports.ts';
 import { Agent, parseForm, type AgentResponse } from './agent.ts';
 import { createTestDatabase, type DbKind, type TestDatabase } from './db.ts';
+import { freePort } from './ports.ts';
 
 export interface HarnessUser {
   username: string;
@@ -200,17 +201,4 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     },
   };
   return harness;
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
