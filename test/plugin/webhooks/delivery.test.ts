@@ -132,7 +132,7 @@ describe.each(DB_KINDS)('webhook delivery on %s', (kind) => {
     // Attempts fail while nothing listens; then the receiver comes up.
     await eventually(async () => (await outbox.countEvents()).pending === 100 && (await backend.knex('gh_webhook_attempts').count({ n: '*' }).first())!.n != 0);
     await r.reopen();
-    await r.waitFor(100, 30_000);
+    await r.waitFor(100, 75_000);
     await d.idle();
     const ids = r.received.map((x) => x.id);
     expect(ids).toHaveLength(100);
@@ -169,7 +169,7 @@ describe.each(DB_KINDS)('webhook delivery on %s', (kind) => {
       d1.nudge();
       d2.nudge();
     }
-    await r.waitFor(200, 30_000);
+    await r.waitFor(200, 75_000);
     await Promise.all([d1.idle(), d2.idle()]);
     await new Promise((x) => setTimeout(x, 100));
     const ids = r.received.map((x) => x.id);
