@@ -272,6 +272,20 @@ export class KnexScimOps implements ScimStoreOps {
     return toUserRow(row);
   }
 
+  /**
+   * Updates one row, bumping its version; with `expectedVersion` only if the row still has it
+   * (ETag If-Match). False when no row matched; a unique violation becomes a SCIM uniqueness error.
+   */
+  private async versionedUpdate(table: string, id: string, cols: Row, expectedVersion: number | null, at: number, values: Record<string, unknown>): Promise<boolean> {
+    const q = this.db(this.t(table)).where({ id });
+    if (expectedVersion !== null) q.andWhere('version', expectedVersion);
+    try {
+      return (await q.update({ ...cols, updated_at: at, version: this.db.raw('version + 1') })) > 0;
+    } catch (e) {
+      throw uniqueness(e, values);
+    }
+  }
+
   async updateUser(
     id: string,
     input: Partial<ScimWrite> & { status?: UserStatus },
@@ -282,16 +296,8 @@ export class KnexScimOps implements ScimStoreOps {
     const cols: Row = { ...columns };
     if (input.doc) cols.scim = JSON.stringify(input.doc);
     if (input.status) cols.status = input.status;
-    const q = this.db(this.t('users')).where({ id });
-    if (expectedVersion !== null) q.andWhere('version', expectedVersion);
     const at = this.now();
-    let n: number;
-    try {
-      n = await q.update({ ...cols, updated_at: at, version: this.db.raw('version + 1') });
-    } catch (e) {
-      throw uniqueness(e, input.columns ?? {});
-    }
-    if (n === 0) return null;
+    if (!(await this.versionedUpdate('users', id, cols, expectedVersion, at, input.columns ?? {}))) return null;
     if (input.relations?.emails) await this.writeEmails(id, input.relations.emails);
     // The version check pinned the row: the base plus what was written is what is stored.
     if (base && base.id === id && expectedVersion === base.version) {
@@ -401,16 +407,8 @@ export class KnexScimOps implements ScimStoreOps {
   async updateGroup(id: string, input: ScimWrite | null, expectedVersion: number | null, base?: ScimGroupRow): Promise<ScimGroupRow | null> {
     const columns = input ? this.groupColumns(input.columns) : {};
     const cols: Row = input ? { ...columns, scim: JSON.stringify(input.doc) } : {};
-    const q = this.db(this.t('scim_groups')).where({ id });
-    if (expectedVersion !== null) q.andWhere('version', expectedVersion);
     const at = this.now();
-    let n: number;
-    try {
-      n = await q.update({ ...cols, updated_at: at, version: this.db.raw('version + 1') });
-    } catch (e) {
-      throw uniqueness(e, input?.columns ?? {});
-    }
-    if (n === 0) return null;
+    if (!(await this.versionedUpdate('scim_groups', id, cols, expectedVersion, at, input?.columns ?? {}))) return null;
     if (base && base.id === id && expectedVersion === base.version) {
       return {
         ...base,
