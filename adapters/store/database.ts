@@ -83,6 +83,13 @@ async function migrateWithRetries(db: Knex, prefix: string, migrations: Migratio
   // Instances starting together: knex refuses while another holds the migration lock, so wait.
   for (let attempt = 1; ; attempt++) {
     try {
+      if (/sqlite/.test(String(db.client.config.client))) {
+        // Create knex's lock table and its single row ourselves, in statements SQLite runs
+        // atomically, so two first starts cannot both insert a row (which leaves the lock stuck).
+        const lock = `${prefix}${MIGRATION_TABLE}_lock`;
+        await db.raw(`create table if not exists "${lock}" ("index" integer not null primary key autoincrement, "is_locked" integer)`);
+        await db.raw(`insert or ignore into "${lock}" ("index", "is_locked") values (1, 0)`);
+      }
       const [, applied] = (await db.migrate.latest({
         migrationSource: migrationSource(prefix, migrations),
         tableName: `${prefix}${MIGRATION_TABLE}`,

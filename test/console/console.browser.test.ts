@@ -190,7 +190,8 @@ describe('admin console in Chromium (SQLite)', { timeout: 60_000 }, () => {
     const copy = admin.locator('button[data-copy-target="minted-token"]');
     await expect(copy.textContent()).resolves.toBe('Copy the token');
     await copy.click();
-    await expect(copy.textContent()).resolves.toBe('Copied');
+    // The clipboard write is asynchronous: wait for the button to say so.
+    await expect.poll(() => copy.textContent(), { timeout: 5000 }).toBe('Copied');
     await expect(admin.evaluate(() => navigator.clipboard.readText())).resolves.toBe(token);
     await screenshot(admin, 'scim-tokens');
 
