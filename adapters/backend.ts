@@ -115,6 +115,7 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
       ...(opts.extra ?? {}),
       loginHooks: [...features.flatMap((f) => f.loginHooks ?? []), ...(opts.extra?.loginHooks ?? [])],
       extensions: [...features.flatMap((f) => f.routers ?? []), ...(opts.extra?.extensions ?? [])],
+      apis: features.flatMap((f) => f.apis ?? []),
     });
     const stops: (() => Promise<void>)[] = [];
     const sharedState = shared;

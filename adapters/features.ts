@@ -5,6 +5,7 @@
  */
 import type { Router } from 'express';
 import type { ResolvedConfig } from '../plugin/config/schema.ts';
+import type { ApiHandler } from '../plugin/gatehouse.ts';
 import type { GatehouseContext, LoginHook } from '../plugin/context.ts';
 import { adminFeature } from './admin/feature.ts';
 import { consoleFeature } from './console/feature.ts';
@@ -15,6 +16,8 @@ import { scimFeature } from './scim/feature.ts';
 export interface Feature {
   name: string;
   routers?: ((ctx: GatehouseContext) => Router | Promise<Router>)[];
+  /** Stateless APIs answered before sessions and before Express in the gateway (see `ApiHandler`). */
+  apis?: ((ctx: GatehouseContext) => ApiHandler | Promise<ApiHandler>)[];
   loginHooks?: LoginHook[];
   /** Starts background work once the context exists; returns a stop function. */
   start?: (ctx: GatehouseContext) => (() => Promise<void>) | Promise<() => Promise<void>>;

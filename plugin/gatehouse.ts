@@ -3,6 +3,7 @@
  * gateway and library users both come through here (see adapters/index.ts for the wiring
  * from a config file or object).
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ErrorRequestHandler, Router } from 'express';
 import session from 'express-session';
 import pino, { type Logger } from 'pino';
@@ -31,12 +32,29 @@ export interface GatehouseOptions {
   resolveGroups?: ((claims: Claims) => Promise<string[] | null>) | undefined;
   /** Extra routers mounted after the built-in ones (SCIM, admin API...), built from the context. */
   extensions?: ((ctx: GatehouseContext) => Router | Promise<Router>)[] | undefined;
+  /**
+   * Stateless APIs (SCIM) built from the context: plain node:http handlers that own a URL prefix,
+   * answered before the session middleware (a bearer-token API has no use for a session).
+   */
+  apis?: ((ctx: GatehouseContext) => ApiHandler | Promise<ApiHandler>)[] | undefined;
   now?: (() => number) | undefined;
 }
 
+/** A node:http handler for every URL it `owns`; usable as Express middleware too. */
+export interface ApiHandler {
+  (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void;
+  owns(url: string): boolean;
+}
+
 export interface Gatehouse {
-  /** Mount this on the host app: sessions, the user check, `/auth/*`, `/healthz`, `/metrics`, extensions. */
+  /** Mount this on the host app: the APIs, sessions, the user check, `/auth/*`, `/healthz`, `/metrics`, extensions. */
   router: Router;
+  /**
+   * Serves a request of a stateless API (SCIM) without any framework and returns true, or returns
+   * false for everything else. The standalone gateway calls it before Express; `router` does the
+   * same for apps that only mount the router.
+   */
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
   context: GatehouseContext;
 }
 
@@ -99,7 +117,20 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
 
   const secrets = Array.isArray(config.server.sessionSecret) ? config.server.sessionSecret : [config.server.sessionSecret];
   const secure = (config.server.baseUrl ?? '').startsWith('https://');
+  const apis = await Promise.all((opts.apis ?? []).map((build) => build(ctx)));
+  const handle = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const url = req.url ?? '/';
+    const api = apis.find((a) => a.owns(url));
+    if (!api) return false;
+    api(req, res);
+    return true;
+  };
   const router = Router();
+  router.use((req, res, next) => {
+    const api = apis.find((a) => a.owns(req.url));
+    if (api) api(req, res, next);
+    else next();
+  });
   router.use(
     session({
       name: config.sessions.cookieName,
@@ -136,5 +167,5 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
     else res.status(status).json({ error: isGatehouseError(err) ? err.code : 'ERR_INTERNAL', message });
   };
   router.use(onError);
-  return { router, context: ctx };
+  return { router, handle, context: ctx };
 }

@@ -50,14 +50,18 @@ export async function startGateway(config: ResolvedConfig, opts: BackendOptions 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.server.trustProxy);
-  const server = createServer(app);
+  // Stateless APIs (SCIM) are answered before Express; everything else goes to the app.
+  let backend: Backend | undefined;
+  const server = createServer((req, res) => {
+    if (backend?.gatehouse.handle(req, res)) return;
+    app(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.server.port, config.server.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.server.host}:${port}`;
-  let backend: Backend;
   try {
     backend = await createGatehouseFromConfig(config, { ...opts, baseUrl: opts.baseUrl ?? config.server.baseUrl ?? url });
   } catch (e) {

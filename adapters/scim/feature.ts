@@ -14,7 +14,7 @@ export function scimFeature(config: ResolvedConfig, store: KnexStore): Feature {
   const logs: ScimAuditLog[] = [];
   return {
     name: 'scim',
-    routers: [
+    apis: [
       (ctx) => {
         const audit = createScimAuditLog(scim, ctx.logger);
         logs.push(audit);

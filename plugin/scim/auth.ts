@@ -3,14 +3,14 @@
  * revocation is effective at once on every instance), hash comparison in constant time
  * (plugin/tokens.ts), `last_used_at` kept up to date.
  */
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import type { GatehouseContext } from '../context.ts';
 import type { ApiTokenRecord } from '../ports.ts';
 import { bearerFrom, verifyToken } from '../tokens.ts';
 import { scimError } from './errors.ts';
 
 /** The token of a request, or a ScimError 401/403. */
-export async function authenticate(ctx: GatehouseContext, req: Request): Promise<ApiTokenRecord> {
+export async function authenticate(ctx: GatehouseContext, req: IncomingMessage): Promise<ApiTokenRecord> {
   const presented = bearerFrom(req.headers.authorization);
   if (presented === null) throw scimError.unauthorized();
   const token = await verifyToken(ctx.store, 'scim', presented, ctx.now());

@@ -1,10 +1,13 @@
 /**
- * The SCIM 2.0 server (RFC 7644) as an Express router mounted at `config.scim.basePath`:
- * discovery without auth, then bearer auth, then one set of routes per registry entry, `/.search`
- * and `/Bulk`. Every authenticated request is audited with the token's name: writes inside their
- * transaction, everything else through the batched audit log.
+ * The SCIM 2.0 server (RFC 7644) as one plain node:http request handler for everything under
+ * `config.scim.basePath`: discovery without auth, then bearer auth, then the body, then one set of
+ * routes per registry entry, `/.search` and `/Bulk`. It takes no framework on the hot path: the
+ * standalone gateway hands it SCIM requests before Express sees them, and an Express app can mount
+ * it as ordinary middleware (it calls `next()` for paths outside the base path). Every
+ * authenticated request is audited with the token's name: writes inside their transaction,
+ * everything else through the batched audit log.
  */
-import express, { type NextFunction, type Request, type Response, Router } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatehouseContext } from '../context.ts';
 import { createScimAuditLog, type ScimAuditLog } from './audit-log.ts';
 import { authenticate } from './auth.ts';
@@ -12,7 +15,7 @@ import { runBulk } from './bulk.ts';
 import { requestContext, type ScimRequestContext } from './context.ts';
 import { DEFAULT_LIMITS, allSchemas, resourceTypeDocuments, schemaDocument, serviceProviderConfig, type ScimLimits } from './discovery.ts';
 import { isScimError, scimError, scimErrorBody, toScimError, type ScimError } from './errors.ts';
-import { etagOf, parsePrecondition, preconditionMatches, sendScim } from './http.ts';
+import { etagOf, parsePrecondition, parseQuery, preconditionMatches, readJsonBody, sendScim } from './http.ts';
 import type { ScimStore } from './ports.ts';
 import { parseProjection, project } from './project.ts';
 import { listResponse, parseListRequest, parseSearchBody, type ListRequest } from './query.ts';
@@ -26,7 +29,25 @@ export interface ScimRouterDeps {
   limits?: Partial<ScimLimits> | undefined;
 }
 
-const JSON_TYPES = /^application\/(?:scim\+json|json|[\w.-]+\+json)\s*(?:;|$)/i;
+/**
+ * A node:http handler that also works as Express middleware. `owns(url)` tells whether a request
+ * URL is under the SCIM base path (the gateway dispatches on it before Express).
+ */
+export interface ScimHandler {
+  (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void;
+  owns(url: string): boolean;
+}
+
+/** What a handler sees of one request. */
+interface Call {
+  req: IncomingMessage;
+  res: ServerResponse;
+  method: string;
+  /** Path below the base path, as sent (`/Users/abc`). */
+  path: string;
+  query: Record<string, unknown>;
+  body: unknown;
+}
 
 function normalizeBasePath(p: string): string {
   const trimmed = `/${p.replace(/^\/+|\/+$/g, '')}`;
@@ -39,28 +60,53 @@ function versionOf(resource: Record<string, unknown>): number | null {
   return m ? Number(m[1]) : null;
 }
 
-/** Express hands query values as string | string[] | object; SCIM wants plain values. */
-function queryOf(req: Request): Record<string, unknown> {
-  return { ...(req.query as Record<string, unknown>) };
+function hasProjection(query: Record<string, unknown>): boolean {
+  return 'attributes' in query || 'excludedAttributes' in query;
 }
 
-function hasProjection(req: Request): boolean {
-  return 'attributes' in req.query || 'excludedAttributes' in req.query;
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
-export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): Router {
+function firstHeader(v: string | string[] | undefined): string | undefined {
+  const one = Array.isArray(v) ? v[0] : v;
+  return one?.split(',')[0]?.trim() || undefined;
+}
+
+type Handler = (rc: ScimRequestContext, call: Call) => Promise<void>;
+
+/** The routes of one request, resolved from its method and path (case-insensitive, like the RFC's examples). */
+interface Resolved {
+  action: string;
+  /** Writes audit themselves inside their transaction. */
+  writes: boolean;
+  run: Handler;
+}
+
+export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): ScimHandler {
   const limits: ScimLimits = { ...DEFAULT_LIMITS, ...(deps.limits ?? {}) };
   const audit = deps.audit ?? createScimAuditLog(deps.scim, ctx.logger);
   const basePath = normalizeBasePath(ctx.config.scim.basePath);
-  const baseUrlOf = (req: Request) => `${(ctx.config.server.baseUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`).replace(/\/+$/, '')}${basePath}`;
-  const json = express.json({ limit: limits.maxPayloadSize, type: () => true, strict: true });
-  const r = Router({ caseSensitive: false });
+  const baseLower = basePath.toLowerCase();
+  const trustProxy = ctx.config.server.trustProxy !== false;
+  const configuredBase = ctx.config.server.baseUrl ? `${ctx.config.server.baseUrl.replace(/\/+$/, '')}${basePath}` : null;
+  const baseUrlOf = (req: IncomingMessage): string => {
+    if (configuredBase !== null) return configuredBase;
+    const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
+    const proto = (trustProxy && firstHeader(req.headers['x-forwarded-proto'])) || (encrypted ? 'https' : 'http');
+    const host = (trustProxy && firstHeader(req.headers['x-forwarded-host'])) || req.headers.host || 'localhost';
+    return `${proto}://${host}${basePath}`;
+  };
 
-  const sendError = (res: Response, e: ScimError) => sendScim(res, e.status, scimErrorBody(e), e.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="SCIM"' } : {});
-  const rcOf = (res: Response) => res.locals.scimRequest as ScimRequestContext;
+  const sendError = (res: ServerResponse, e: ScimError) =>
+    sendScim(res, e.status, scimErrorBody(e), e.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="SCIM"' } : {});
 
-  const auditRequest = (rc: ScimRequestContext, action: string, req: Request, status: number, error: ScimError | null) => {
-    const filter = typeof req.query.filter === 'string' ? req.query.filter.slice(0, 500) : undefined;
+  const auditRequest = (rc: ScimRequestContext, action: string, call: Call, status: number, error: ScimError | null) => {
+    const filter = typeof call.query.filter === 'string' ? call.query.filter.slice(0, 500) : undefined;
     audit.record({
       at: ctx.now(),
       action,
@@ -68,208 +114,262 @@ export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): R
       actor: rc.actor,
       provider: rc.token.provider,
       reason: error ? error.message : null,
-      details: { tokenId: rc.token.id, method: req.method, path: req.path, status, ...(filter ? { filter } : {}), ...(error?.scimType ? { scimType: error.scimType } : {}) },
+      details: { tokenId: rc.token.id, method: call.method, path: call.path, status, ...(filter ? { filter } : {}), ...(error?.scimType ? { scimType: error.scimType } : {}) },
     });
   };
 
-  /** Runs a handler; reads are audited here, successful writes audited themselves in their transaction. */
-  const route =
-    (action: string, writes: boolean, fn: (rc: ScimRequestContext, req: Request, res: Response) => Promise<void>) =>
-    async (req: Request, res: Response): Promise<void> => {
-      const rc = rcOf(res);
-      try {
-        await fn(rc, req, res);
-        if (!writes) auditRequest(rc, action, req, res.statusCode, null);
-      } catch (e) {
-        const err = toScimError(e);
-        if (!isScimError(e)) ctx.logger.error({ err: e, path: req.path }, 'SCIM request failed');
-        sendError(res, err);
-        auditRequest(rc, action, req, err.status, err);
-      }
-    };
-
   // ------------------------------------------------------------ discovery (no auth, RFC 7644 §4)
-  r.get('/ServiceProviderConfig', (req, res) => sendScim(res, 200, serviceProviderConfig(baseUrlOf(req), limits)));
-  r.get('/Schemas', (req, res) => {
-    const docs = allSchemas().map((s) => schemaDocument(s, baseUrlOf(req)));
-    sendScim(res, 200, listResponse(docs.length, 1, docs));
-  });
-  r.get('/Schemas/:id', (req, res) => {
-    const schema = allSchemas().find((s) => s.id.toLowerCase() === String(req.params.id).toLowerCase());
-    if (schema) sendScim(res, 200, schemaDocument(schema, baseUrlOf(req)));
-    else sendError(res, scimError.notFound(`Schema "${String(req.params.id).slice(0, 200)}" not found.`));
-  });
-  r.get('/ResourceTypes', (req, res) => {
-    const docs = resourceTypeDocuments(baseUrlOf(req));
-    sendScim(res, 200, listResponse(docs.length, 1, docs));
-  });
-  r.get('/ResourceTypes/:id', (req, res) => {
-    const doc = resourceTypeDocuments(baseUrlOf(req)).find((d) => String(d.id).toLowerCase() === String(req.params.id).toLowerCase());
-    if (doc) sendScim(res, 200, doc);
-    else sendError(res, scimError.notFound(`ResourceType "${String(req.params.id).slice(0, 200)}" not found.`));
-  });
+  const discovery = (call: Call, segments: string[]): boolean => {
+    if (call.method !== 'GET' && call.method !== 'HEAD') return false;
+    const [first, second, extra] = segments.map((s) => s.toLowerCase());
+    if (extra !== undefined) return false;
+    const { req, res } = call;
+    if (first === 'serviceproviderconfig' && second === undefined) {
+      sendScim(res, 200, serviceProviderConfig(baseUrlOf(req), limits));
+      return true;
+    }
+    if (first === 'schemas') {
+      const docs = allSchemas().map((s) => schemaDocument(s, baseUrlOf(req)));
+      if (second === undefined) sendScim(res, 200, listResponse(docs.length, 1, docs));
+      else {
+        const doc = docs.find((d) => String(d.id).toLowerCase() === second);
+        if (doc) sendScim(res, 200, doc);
+        else sendError(res, scimError.notFound(`Schema "${decodeSegment(segments[1] as string).slice(0, 200)}" not found.`));
+      }
+      return true;
+    }
+    if (first === 'resourcetypes') {
+      const docs = resourceTypeDocuments(baseUrlOf(req));
+      if (second === undefined) sendScim(res, 200, listResponse(docs.length, 1, docs));
+      else {
+        const doc = docs.find((d) => String(d.id).toLowerCase() === second);
+        if (doc) sendScim(res, 200, doc);
+        else sendError(res, scimError.notFound(`ResourceType "${decodeSegment(segments[1] as string).slice(0, 200)}" not found.`));
+      }
+      return true;
+    }
+    return false;
+  };
 
-  // ------------------------------------------------------------ authentication, then the body
-  r.use(async (req: Request, res: Response, next: NextFunction) => {
+  // ------------------------------------------------------------ resources, one set per registry entry
+  const sendList = async (rc: ScimRequestContext, type: ResourceType, request: ListRequest, res: ServerResponse) => {
+    const { total, resources } = await type.ops.list(rc, request);
+    sendScim(res, 200, listResponse(total, request.startIndex, resources.map((x) => project(type.schema, x, request.projection))));
+  };
+  const sendWritten = (rc: ScimRequestContext, call: Call, type: ResourceType, result: WriteResult, status: number) => {
+    const headers: Record<string, string> = { ETag: etagOf(result.version), Location: `${rc.baseUrl}${type.endpoint}/${result.id}` };
+    if (result.resource === null) return sendScim(call.res, 204, undefined, headers);
+    const projection = parseProjection(type.schema, call.query.attributes, call.query.excludedAttributes);
+    sendScim(call.res, status, project(type.schema, result.resource, projection), headers);
+  };
+
+  const resourceRoute = (type: ResourceType, method: string, id: string | null): Resolved | null => {
+    const act = (verb: string) => `scim.${type.noun}.${verb}`;
+    if (id === null) {
+      if (method === 'GET' || method === 'HEAD') return { action: act('list'), writes: false, run: (rc, c) => sendList(rc, type, parseListRequest(type.schema, c.query), c.res) };
+      if (method === 'POST') return { action: act('create'), writes: true, run: async (rc, c) => sendWritten(rc, c, type, await type.ops.create(rc, c.body), 201) };
+      return null;
+    }
+    if (method === 'POST' && id === '.search') return { action: act('search'), writes: false, run: (rc, c) => sendList(rc, type, parseSearchBody(type.schema, c.body), c.res) };
+    switch (method) {
+      case 'GET':
+      case 'HEAD':
+        return {
+          action: act('get'),
+          writes: false,
+          run: async (rc, c) => {
+            const projection = parseProjection(type.schema, c.query.attributes, c.query.excludedAttributes);
+            const resource = await type.ops.get(rc, id, projection);
+            const version = versionOf(resource);
+            const headers: Record<string, string> = version === null ? {} : { ETag: etagOf(version) };
+            const ifNoneMatch = parsePrecondition(c.req.headers['if-none-match']);
+            if (ifNoneMatch !== null && version !== null && preconditionMatches(ifNoneMatch, version)) return sendScim(c.res, 304, undefined, headers);
+            sendScim(c.res, 200, project(type.schema, resource, projection), headers);
+          },
+        };
+      case 'PUT':
+        return {
+          action: act('replace'),
+          writes: true,
+          run: async (rc, c) => sendWritten(rc, c, type, await type.ops.replace(rc, id, c.body, parsePrecondition(c.req.headers['if-match'])), 200),
+        };
+      case 'PATCH':
+        return {
+          action: act('patch'),
+          writes: true,
+          run: async (rc, c) => {
+            const projection = hasProjection(c.query) ? parseProjection(type.schema, c.query.attributes, c.query.excludedAttributes) : null;
+            sendWritten(rc, c, type, await type.ops.patch(rc, id, c.body, parsePrecondition(c.req.headers['if-match']), projection), 200);
+          },
+        };
+      case 'DELETE':
+        return {
+          action: act('delete'),
+          writes: true,
+          run: async (rc, c) => {
+            await type.ops.remove(rc, id, parsePrecondition(c.req.headers['if-match']));
+            sendScim(c.res, 204);
+          },
+        };
+      default:
+        return null;
+    }
+  };
+
+  // Root search across resource types: each type where the filter applies, concatenated.
+  const rootSearch: Handler = async (rc, c) => {
+    const parsed: { type: ResourceType; request: ListRequest }[] = [];
+    let firstError: unknown = null;
+    for (const type of RESOURCE_TYPES) {
+      try {
+        parsed.push({ type, request: parseSearchBody(type.schema, c.body) });
+      } catch (e) {
+        firstError ??= e;
+      }
+    }
+    if (parsed.length === 0) throw firstError;
+    const first = parsed[0] as { request: ListRequest };
+    let skip = first.request.query.offset;
+    let room = first.request.query.limit;
+    let total = 0;
+    const resources: Record<string, unknown>[] = [];
+    for (const { type, request } of parsed) {
+      const count = await type.ops.list(rc, { ...request, query: { ...request.query, offset: 0, limit: 0 } });
+      total += count.total;
+      if (room > 0 && skip < count.total) {
+        const page = await type.ops.list(rc, { ...request, query: { ...request.query, offset: skip, limit: room } });
+        resources.push(...page.resources.map((x) => project(type.schema, x, request.projection)));
+        room -= page.resources.length;
+      }
+      skip = Math.max(0, skip - count.total);
+    }
+    sendScim(c.res, 200, listResponse(total, first.request.startIndex, resources));
+  };
+
+  const bulk: Handler = async (rc, c) => {
+    const body = await runBulk(rc, c.body, limits, (event) => {
+      // Successful writes audited themselves; failed ones are audited here, like any failed request.
+      if (event.error) {
+        audit.record({
+          at: ctx.now(),
+          action: `scim.${event.noun ?? 'bulk'}.${event.method.toLowerCase()}`,
+          outcome: 'error',
+          actor: rc.actor,
+          provider: rc.token.provider,
+          reason: event.error.message,
+          details: { tokenId: rc.token.id, bulk: true, path: event.path, status: event.error.status },
+        });
+      }
+    });
+    sendScim(c.res, 200, body);
+  };
+
+  const resolve = (method: string, segments: string[]): Resolved | null => {
+    const first = (segments[0] ?? '').toLowerCase();
+    if (segments.length === 1 && method === 'POST') {
+      if (first === '.search') return { action: 'scim.search', writes: false, run: rootSearch };
+      if (first === 'bulk') return { action: 'scim.bulk', writes: false, run: bulk };
+    }
+    if (segments.length > 2) return null;
+    const type = RESOURCE_TYPES.find((t) => t.endpoint.slice(1).toLowerCase() === first);
+    if (!type) return null;
+    return resourceRoute(type, method, segments.length === 2 ? decodeSegment(segments[1] as string) : null);
+  };
+
+  const unrouted = (call: Call): ScimError => {
+    const lower = call.path.toLowerCase();
+    const known = RESOURCE_TYPES.some((t) => lower.startsWith(t.endpoint.toLowerCase()));
+    return known
+      ? scimError.methodNotAllowed(`${call.method} is not supported on ${call.path.slice(0, 200)}.`)
+      : scimError.notFound(`No SCIM endpoint at ${call.path.slice(0, 200)}.`);
+  };
+
+  /** Authenticates, reads the body, routes, runs and audits one request. */
+  const serve = async (call: Call, segments: string[]): Promise<void> => {
+    let rc: ScimRequestContext;
     try {
-      const token = await authenticate(ctx, req);
-      res.locals.scimRequest = requestContext(ctx, deps.scim, token, baseUrlOf(req));
-      next();
+      const token = await authenticate(ctx, call.req);
+      rc = requestContext(ctx, deps.scim, token, baseUrlOf(call.req));
     } catch (e) {
       const err = toScimError(e);
       if (!isScimError(e)) ctx.logger.error({ err: e }, 'SCIM authentication failed');
-      sendError(res, err);
+      sendError(call.res, err);
       audit.record({
         at: ctx.now(),
         action: 'scim.auth',
         outcome: err.status === 401 ? 'unauthorized' : 'error',
         actor: null,
         reason: err.message,
-        details: { method: req.method, path: req.path, status: err.status },
+        details: { method: call.method, path: call.path, status: err.status },
       });
-    }
-  });
-  r.use((req: Request, res: Response, next: NextFunction) => {
-    if (req.method !== 'POST' && req.method !== 'PUT' && req.method !== 'PATCH') return next();
-    const type = req.headers['content-type'];
-    if (type !== undefined && !JSON_TYPES.test(type)) {
-      const err = scimError.unsupportedMediaType();
-      sendError(res, err);
-      auditRequest(rcOf(res), 'scim.request', req, err.status, err);
       return;
     }
-    json(req, res, (e?: unknown) => {
-      if (e === undefined || e === null) return next();
+    if (call.method === 'POST' || call.method === 'PUT' || call.method === 'PATCH') {
+      try {
+        call.body = await readJsonBody(call.req, limits.maxPayloadSize);
+      } catch (e) {
+        const err = toScimError(e);
+        sendError(call.res, err);
+        auditRequest(rc, 'scim.request', call, err.status, err);
+        return;
+      }
+    }
+    const route = resolve(call.method, segments);
+    if (route === null) {
+      const err = unrouted(call);
+      sendError(call.res, err);
+      auditRequest(rc, 'scim.request', call, err.status, err);
+      return;
+    }
+    try {
+      await route.run(rc, call);
+      if (!route.writes) auditRequest(rc, route.action, call, call.res.statusCode, null);
+    } catch (e) {
       const err = toScimError(e);
-      sendError(res, err);
-      auditRequest(rcOf(res), 'scim.request', req, err.status, err);
+      if (!isScimError(e)) ctx.logger.error({ err: e, path: call.path }, 'SCIM request failed');
+      if (call.res.headersSent) {
+        call.res.destroy();
+      } else sendError(call.res, err);
+      auditRequest(rc, route.action, call, err.status, err);
+    }
+  };
+
+  /** The path below the base path when `url` is under it, else null. */
+  const relativePath = (url: string): string | null => {
+    const q = url.indexOf('?');
+    const pathname = q === -1 ? url : url.slice(0, q);
+    if (baseLower === '') return pathname;
+    if (pathname.length < baseLower.length || pathname.slice(0, baseLower.length).toLowerCase() !== baseLower) return null;
+    const rest = pathname.slice(baseLower.length);
+    if (rest !== '' && rest[0] !== '/') return null;
+    return rest === '' ? '/' : rest;
+  };
+
+  const handler = ((req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void => {
+    const url = req.url ?? '/';
+    const path = relativePath(url);
+    if (path === null) {
+      if (next) next();
+      else sendError(res, scimError.notFound('Not a SCIM endpoint.'));
+      return;
+    }
+    const method = (req.method ?? 'GET').toUpperCase();
+    const call: Call = { req, res, method, path, query: {}, body: undefined };
+    try {
+      call.query = parseQuery(url);
+    } catch {
+      call.query = {};
+    }
+    // '/Users/abc/' is '/Users/abc'; empty segments ('//') are not collapsed.
+    const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+    const segments = trimmed === '/' ? [] : trimmed.slice(1).split('/');
+    if (discovery(call, segments)) return;
+    serve(call, segments).catch((e: unknown) => {
+      ctx.logger.error({ err: e, path }, 'SCIM request failed');
+      if (!res.headersSent) sendError(res, scimError.internal());
+      else res.destroy();
     });
-  });
-
-  // ------------------------------------------------------------ resources, one set per registry entry
-  const sendList = async (rc: ScimRequestContext, type: ResourceType, request: ListRequest, res: Response) => {
-    const { total, resources } = await type.ops.list(rc, request);
-    sendScim(res, 200, listResponse(total, request.startIndex, resources.map((x) => project(type.schema, x, request.projection))));
-  };
-  const sendWritten = (res: Response, req: Request, type: ResourceType, result: WriteResult, status: number) => {
-    const headers: Record<string, string> = { ETag: etagOf(result.version), Location: `${rcOf(res).baseUrl}${type.endpoint}/${result.id}` };
-    if (result.resource === null) return sendScim(res, 204, undefined, headers);
-    const projection = parseProjection(type.schema, req.query.attributes, req.query.excludedAttributes);
-    sendScim(res, status, project(type.schema, result.resource, projection), headers);
-  };
-
-  for (const type of RESOURCE_TYPES) {
-    const act = (verb: string) => `scim.${type.noun}.${verb}`;
-    r.get(
-      type.endpoint,
-      route(act('list'), false, (rc, req, res) => sendList(rc, type, parseListRequest(type.schema, queryOf(req)), res)),
-    );
-    r.post(
-      `${type.endpoint}/.search`,
-      route(act('search'), false, (rc, req, res) => sendList(rc, type, parseSearchBody(type.schema, req.body), res)),
-    );
-    r.post(
-      type.endpoint,
-      route(act('create'), true, async (rc, req, res) => sendWritten(res, req, type, await type.ops.create(rc, req.body), 201)),
-    );
-    r.get(
-      `${type.endpoint}/:id`,
-      route(act('get'), false, async (rc, req, res) => {
-        const projection = parseProjection(type.schema, req.query.attributes, req.query.excludedAttributes);
-        const resource = await type.ops.get(rc, String(req.params.id), projection);
-        const version = versionOf(resource);
-        const headers: Record<string, string> = version === null ? {} : { ETag: etagOf(version) };
-        const ifNoneMatch = parsePrecondition(req.headers['if-none-match']);
-        if (ifNoneMatch !== null && version !== null && preconditionMatches(ifNoneMatch, version)) return sendScim(res, 304, undefined, headers);
-        sendScim(res, 200, project(type.schema, resource, projection), headers);
-      }),
-    );
-    r.put(
-      `${type.endpoint}/:id`,
-      route(act('replace'), true, async (rc, req, res) => {
-        const result = await type.ops.replace(rc, String(req.params.id), req.body, parsePrecondition(req.headers['if-match']));
-        sendWritten(res, req, type, result, 200);
-      }),
-    );
-    r.patch(
-      `${type.endpoint}/:id`,
-      route(act('patch'), true, async (rc, req, res) => {
-        const projection = hasProjection(req) ? parseProjection(type.schema, req.query.attributes, req.query.excludedAttributes) : null;
-        const result = await type.ops.patch(rc, String(req.params.id), req.body, parsePrecondition(req.headers['if-match']), projection);
-        sendWritten(res, req, type, result, 200);
-      }),
-    );
-    r.delete(
-      `${type.endpoint}/:id`,
-      route(act('delete'), true, async (rc, req, res) => {
-        await type.ops.remove(rc, String(req.params.id), parsePrecondition(req.headers['if-match']));
-        sendScim(res, 204);
-      }),
-    );
-  }
-
-  // Root search across resource types: each type where the filter applies, concatenated.
-  r.post(
-    '/.search',
-    route('scim.search', false, async (rc, req, res) => {
-      const parsed: { type: ResourceType; request: ListRequest }[] = [];
-      let firstError: unknown = null;
-      for (const type of RESOURCE_TYPES) {
-        try {
-          parsed.push({ type, request: parseSearchBody(type.schema, req.body) });
-        } catch (e) {
-          firstError ??= e;
-        }
-      }
-      if (parsed.length === 0) throw firstError;
-      const first = parsed[0] as { request: ListRequest };
-      let skip = first.request.query.offset;
-      let room = first.request.query.limit;
-      let total = 0;
-      const resources: Record<string, unknown>[] = [];
-      for (const { type, request } of parsed) {
-        const count = await type.ops.list(rc, { ...request, query: { ...request.query, offset: 0, limit: 0 } });
-        total += count.total;
-        if (room > 0 && skip < count.total) {
-          const page = await type.ops.list(rc, { ...request, query: { ...request.query, offset: skip, limit: room } });
-          resources.push(...page.resources.map((x) => project(type.schema, x, request.projection)));
-          room -= page.resources.length;
-        }
-        skip = Math.max(0, skip - count.total);
-      }
-      sendScim(res, 200, listResponse(total, first.request.startIndex, resources));
-    }),
-  );
-
-  r.post(
-    '/Bulk',
-    route('scim.bulk', false, async (rc, req, res) => {
-      const body = await runBulk(rc, req.body, limits, (event) => {
-        // Successful writes audited themselves; failed ones are audited here, like any failed request.
-        if (event.error) {
-          audit.record({
-            at: ctx.now(),
-            action: `scim.${event.noun ?? 'bulk'}.${event.method.toLowerCase()}`,
-            outcome: 'error',
-            actor: rc.actor,
-            provider: rc.token.provider,
-            reason: event.error.message,
-            details: { tokenId: rc.token.id, bulk: true, path: event.path, status: event.error.status },
-          });
-        }
-      });
-      sendScim(res, 200, body);
-    }),
-  );
-
-  r.use((req: Request, res: Response) => {
-    const known = RESOURCE_TYPES.some((t) => req.path.toLowerCase().startsWith(t.endpoint.toLowerCase()));
-    const err = known ? scimError.methodNotAllowed(`${req.method} is not supported on ${req.path.slice(0, 200)}.`) : scimError.notFound(`No SCIM endpoint at ${req.path.slice(0, 200)}.`);
-    sendError(res, err);
-    if (res.locals.scimRequest) auditRequest(rcOf(res), 'scim.request', req, err.status, err);
-  });
-
-  const outer = Router();
-  outer.use(basePath || '/', r);
-  return outer;
+  }) as ScimHandler;
+  handler.owns = (url: string) => relativePath(url) !== null;
+  return handler;
 }

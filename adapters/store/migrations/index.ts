@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import { core } from './001_core.ts';
 import { scim } from './002_scim.ts';
 import { webhooks } from './003_webhooks.ts';
+import { scimPaging } from './004_scim_paging.ts';
 
 /**
  * On MySQL/MariaDB, makes a table compare strings byte for byte (utf8mb4_bin), as SQLite and
@@ -24,7 +25,7 @@ export interface Migration {
   down(db: Knex, prefix: string): Promise<void>;
 }
 
-export const MIGRATIONS: Migration[] = [core, scim, webhooks];
+export const MIGRATIONS: Migration[] = [core, scim, webhooks, scimPaging];
 
 export function migrationSource(prefix: string, migrations: Migration[] = MIGRATIONS): Knex.MigrationSource<Migration> {
   return {
