@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import express from 'express';
 import { startGateway } from '../adapters/gateway/server.ts';
 import { parseConfig } from '../plugin/config/parse.ts';
@@ -66,10 +67,26 @@ async function serve(kind: DbKind): Promise<void> {
   const minted = await mintToken(gw.store, { kind: 'scim', name: 'bench', actor: 'bench' });
   const floor = await startFloor();
   const ready: Ready = { url: `${gw.url}/scim/v2`, token: minted.token, database: await databaseVersion(gw.knex), floorUrl: floor.url };
+  // Event-loop delay over each phase: how long a ready request can wait behind other work (GC, big pages).
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  let gcMax = 0;
+  let gcMs = 0;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcMax = Math.max(gcMax, e.duration);
+      gcMs += e.duration;
+    }
+  }).observe({ entryTypes: ['gc'] });
   process.send?.({ ready });
   process.on('message', (m: unknown) => {
     // CPU time of the whole server process (event loop and SQLite's worker threads).
-    if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+    if (m === 'cpu') {
+      process.send?.({ cpu: process.cpuUsage(), loop: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6, gcMax, gcMs } });
+      loop.reset();
+      gcMax = 0;
+      gcMs = 0;
+    }
     if (m !== 'stop') return;
     floor.close();
     void gw
@@ -120,12 +137,15 @@ async function run(kind: DbKind, users: number, concurrency: number, profileDir:
     });
   });
   const call = client(ready.url, ready.token, concurrency);
+  let loop = { p99: 0, max: 0, gcMax: 0, gcMs: 0 };
   const cpu = () =>
     new Promise<number>((resolve) => {
       const on = (m: unknown) => {
-        const usage = (m as { cpu?: NodeJS.CpuUsage }).cpu;
+        const msg = m as { cpu?: NodeJS.CpuUsage; loop?: typeof loop };
+        const usage = msg.cpu;
         if (!usage) return;
         child.off('message', on);
+        loop = msg.loop ?? loop;
         resolve((usage.user + usage.system) / 1000);
       };
       child.on('message', on);
@@ -140,7 +160,7 @@ async function run(kind: DbKind, users: number, concurrency: number, profileDir:
     const summary = summarize(r.samplesMs, r.wallMs, r.errors);
     results.push({ phase: name, requests: total, summary, cpuMsPerRequest: cpuMs / total });
     process.stdout.write(
-      `${kind} ${name.padEnd(8)} ${fmt(summary.perSec, 0).padStart(7)} req/s  p50 ${fmt(summary.p50Ms, 2)} ms  p99 ${fmt(summary.p99Ms, 2)} ms  server CPU ${fmt(cpuMs / total, 2)} ms/req\n`,
+      `${kind} ${name.padEnd(8)} ${fmt(summary.perSec, 0).padStart(7)} req/s  p50 ${fmt(summary.p50Ms, 2)} ms  p99 ${fmt(summary.p99Ms, 2)} ms  server CPU ${fmt(cpuMs / total, 2)} ms/req  loop delay p99 ${fmt(loop.p99, 1)} max ${fmt(loop.max, 1)} ms  GC ${fmt(loop.gcMs / total, 2)} ms/req, longest ${fmt(loop.gcMax, 1)} ms\n`,
     );
   };
 

@@ -28,7 +28,9 @@ export function describeStartError(e: unknown): Error {
   if (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' || err.code === 'ETIMEDOUT') {
     return new Error(`database unreachable (${err.code}): check database.connection`);
   }
-  if (err.code === 'SQLITE_CANTOPEN') return new Error('database unreachable: cannot open the SQLite file (check database.connection.filename)');
+  // better-sqlite3 checks the file's directory itself (a TypeError) before SQLite can say SQLITE_CANTOPEN.
+  const missingDir = e instanceof TypeError && /^Cannot open database because the directory does not exist/.test(err.message ?? '');
+  if (err.code === 'SQLITE_CANTOPEN' || missingDir) return new Error('database unreachable: cannot open the SQLite file (check database.connection.filename)');
   return e instanceof Error ? e : new Error(String(e));
 }
 

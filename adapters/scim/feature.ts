@@ -18,7 +18,8 @@ export function scimFeature(config: ResolvedConfig, store: KnexStore): Feature {
       (ctx) => {
         const audit = createScimAuditLog(scim, ctx.logger);
         logs.push(audit);
-        return createScimRouter(ctx, { scim, audit });
+        // SQLite's driver is synchronous: requests take turns (see createGate).
+        return createScimRouter(ctx, { scim, audit, concurrency: config.database.client === 'sqlite3' ? 1 : undefined });
       },
     ],
     start: () => async () => {

@@ -16,29 +16,68 @@ export interface DatabaseConfig {
   [key: string]: unknown;
 }
 
+/** What we touch of a better-sqlite3 connection. */
+interface SqliteConnection {
+  pragma(sql: string): unknown;
+  prepare(sql: string): unknown;
+}
+
+/** Prepared statements kept per connection (the most recently used ones). */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * knex prepares every statement it runs anew; SQLite's prepare is a parse and a plan, a large
+ * share of a small query's cost. The connection keeps the last statements it prepared, by SQL
+ * text, and hands them back: knex only ever runs them to completion at once (`all`/`run`), and
+ * SQLite re-prepares a kept statement by itself when a migration changed the schema under it.
+ */
+function cachePreparedStatements(conn: SqliteConnection): void {
+  const prepare = conn.prepare.bind(conn);
+  const cache = new Map<string, unknown>();
+  conn.prepare = (sql: string) => {
+    const hit = cache.get(sql);
+    if (hit !== undefined) {
+      // Map order is recency order: move the hit to the end.
+      cache.delete(sql);
+      cache.set(sql, hit);
+      return hit;
+    }
+    const statement = prepare(sql);
+    cache.set(sql, statement);
+    if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    return statement;
+  };
+}
+
 export function openDatabase(config: DatabaseConfig): Knex {
   const { tablePrefix: _prefix, ...rest } = config;
   const base = { ...rest } as Knex.Config;
   if (config.client === 'sqlite3') {
+    // `sqlite3` is the configuration name of the embedded database; the driver underneath is
+    // better-sqlite3 (synchronous: no thread-pool hop per statement, several times cheaper per query).
+    base.client = 'better-sqlite3';
     base.useNullAsDefault = true;
     base.pool = {
-      min: 1,
-      max: 1,
-      afterCreate(conn: { run(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
-        // busy_timeout first: switching to WAL needs a moment of exclusive access.
-        conn.run('PRAGMA busy_timeout = 5000', (e1) => {
-          if (e1) return done(e1, conn);
-          conn.run('PRAGMA foreign_keys = ON', (e2) => {
-            if (e2) return done(e2, conn);
-            conn.run('PRAGMA journal_mode = WAL', (e3) => {
-              if (e3) return done(e3, conn);
-              // In WAL mode NORMAL never corrupts the file; a power cut may lose the last commits.
-              conn.run('PRAGMA synchronous = NORMAL', (e4) => done(e4, conn));
-            });
-          });
-        });
+      afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) {
+        try {
+          cachePreparedStatements(conn);
+          // busy_timeout first: switching to WAL needs a moment of exclusive access.
+          conn.pragma('busy_timeout = 5000');
+          conn.pragma('foreign_keys = ON');
+          conn.pragma('journal_mode = WAL');
+          // In WAL mode NORMAL never corrupts the file; a power cut may lose the last commits.
+          conn.pragma('synchronous = NORMAL');
+        } catch (e) {
+          return done(e as Error, conn);
+        }
+        done(null, conn);
       },
       ...(config.pool ?? {}),
+      // Always one connection: better-sqlite3 runs statements on the main thread, so a second
+      // connection waiting for the first one's write lock (busy_timeout) would block the event loop
+      // the first one needs to commit, for the whole timeout. One writer is all SQLite has anyway.
+      min: Math.min(Number(config.pool?.min ?? 1), 1),
+      max: 1,
     } as Knex.PoolConfig;
   }
   return knexFactory(base);
@@ -113,7 +152,7 @@ function isMigrationRace(e: unknown): boolean {
     err.code === 'ER_TABLE_EXISTS_ERROR' ||
     err.errno === 1050 ||
     err.code === 'ER_DUP_ENTRY' ||
-    err.code === 'SQLITE_BUSY'
+    isSqliteBusy(err)
   );
 }
 
@@ -125,7 +164,9 @@ export function isUniqueViolation(e: unknown): boolean {
     err.code === '23505' ||
     err.code === 'ER_DUP_ENTRY' ||
     err.errno === 1062 ||
-    (err.code === 'SQLITE_CONSTRAINT' && /UNIQUE|PRIMARY KEY/i.test(err.message ?? ''))
+    // better-sqlite3 reports SQLite's extended result codes.
+    err.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
   );
 }
 
@@ -138,6 +179,11 @@ export function isRetryableTxError(e: unknown): boolean {
     err.code === '40P01' ||
     err.code === 'ER_LOCK_DEADLOCK' ||
     err.errno === 1213 ||
-    err.code === 'SQLITE_BUSY'
+    isSqliteBusy(err)
   );
+}
+
+/** SQLITE_BUSY and its extended codes (better-sqlite3 reports e.g. SQLITE_BUSY_SNAPSHOT). */
+function isSqliteBusy(err: { code?: string }): boolean {
+  return typeof err.code === 'string' && /^SQLITE_BUSY(_|$)/.test(err.code);
 }

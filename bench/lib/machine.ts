@@ -16,7 +16,7 @@ export async function databaseVersion(knex: Knex): Promise<string> {
     const row = Array.isArray(list[0]) ? (list[0] as unknown[])[0] : list[0];
     return (row ?? {}) as Record<string, unknown>;
   };
-  if (client === 'sqlite3') return `SQLite ${String(first(await knex.raw('select sqlite_version() as v')).v)}`;
+  if (/sqlite/.test(client)) return `SQLite ${String(first(await knex.raw('select sqlite_version() as v')).v)}`;
   if (client === 'pg') return `PostgreSQL ${String(first(await knex.raw('show server_version')).server_version).split(' ')[0]}`;
   const v = String(first(await knex.raw('select version() as v')).v);
   return /mariadb/i.test(v) ? `MariaDB ${v.split('-')[0]}` : `MySQL ${v}`;

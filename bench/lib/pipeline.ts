@@ -142,6 +142,6 @@ export async function analyzeTables(knex: Knex, prefix: string): Promise<void> {
   const tables = ['users', 'identities', 'memberships', 'audit', 'webhook_endpoints', 'webhook_events', 'settings'].map((t) => `${prefix}${t}`);
   const client = String(knex.client.config.client);
   if (client === 'pg') await knex.raw(`analyze ${tables.map((t) => `"${t}"`).join(', ')}`);
-  else if (client === 'sqlite3') await knex.raw('analyze');
+  else if (/sqlite/.test(client)) await knex.raw('analyze');
   else for (const t of tables) await knex.raw('analyze table ??', [t]);
 }

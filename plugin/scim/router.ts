@@ -27,6 +27,12 @@ export interface ScimRouterDeps {
   /** The batched audit log of reads and refusals; one is created when absent (flush it on shutdown). */
   audit?: ScimAuditLog | undefined;
   limits?: Partial<ScimLimits> | undefined;
+  /**
+   * How many authenticated requests run their database work at once (the rest wait their turn, in
+   * order). Unlimited by default; 1 suits a synchronous driver (SQLite), where requests never wait
+   * on the network, only on each other.
+   */
+  concurrency?: number | undefined;
 }
 
 /**
@@ -87,8 +93,39 @@ interface Resolved {
   run: Handler;
 }
 
+/**
+ * At most `limit` calls of `fn` at once, the others started in arrival order. With a synchronous
+ * database driver a request's work is one run of CPU between its awaits; letting sixteen such
+ * requests interleave makes every one of them finish at the end of the batch, where taking them in
+ * turn, in arrival order, answers the first one first: the same throughput, a flat latency.
+ */
+export function createGate(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    else {
+      // Even a free slot is taken on the loop's next turn: a poll phase that read sixteen requests
+      // would otherwise run them all back to back before reading the ones sent meanwhile.
+      active++;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    try {
+      return await fn();
+    } finally {
+      // The slot passes to the next waiter (active stays the same) or is freed. The hand-over waits
+      // for the event loop's next turn, so requests that arrived meanwhile are read and queued
+      // behind it rather than after a whole chain of waiters run back to back.
+      const next = waiting.shift();
+      if (next) setImmediate(next);
+      else active--;
+    }
+  };
+}
+
 export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): ScimHandler {
   const limits: ScimLimits = { ...DEFAULT_LIMITS, ...(deps.limits ?? {}) };
+  const gate = createGate(deps.concurrency ?? Number.POSITIVE_INFINITY);
   const audit = deps.audit ?? createScimAuditLog(deps.scim, ctx.logger);
   const basePath = normalizeBasePath(ctx.config.scim.basePath);
   const baseLower = basePath.toLowerCase();
@@ -284,7 +321,7 @@ export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): S
       : scimError.notFound(`No SCIM endpoint at ${call.path.slice(0, 200)}.`);
   };
 
-  /** Authenticates, reads the body, routes, runs and audits one request. */
+  /** Authenticates, reads the body, then takes its turn at the gate to run. */
   const serve = async (call: Call, segments: string[]): Promise<void> => {
     let rc: ScimRequestContext;
     try {
@@ -314,6 +351,11 @@ export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): S
         return;
       }
     }
+    await gate(() => run(rc, call, segments));
+  };
+
+  /** Routes, runs and audits one authenticated request whose body has been read. */
+  const run = async (rc: ScimRequestContext, call: Call, segments: string[]): Promise<void> => {
     const route = resolve(call.method, segments);
     if (route === null) {
       const err = unrouted(call);

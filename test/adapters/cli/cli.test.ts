@@ -75,7 +75,7 @@ describe('gatehouse CLI', () => {
   it('policy set persists the FirstLoginPolicy; an unknown provider or policy exits non-zero with one line', async () => {
     const ok = await gatehouse(['policy', 'set', '--config', config, '--provider', 'corp-oidc', 'reject'], env);
     expect(ok.code).toBe(0);
-    const db = knexFactory({ client: 'sqlite3', connection: { filename: join(dir, 'gh.sqlite') }, useNullAsDefault: true });
+    const db = knexFactory({ client: 'better-sqlite3', connection: { filename: join(dir, 'gh.sqlite') }, useNullAsDefault: true });
     try {
       const row = await db('gh_settings').where({ key: 'provider:corp-oidc:firstLoginPolicy' }).first();
       expect(JSON.parse(row.value)).toBe('reject');
@@ -91,7 +91,7 @@ describe('gatehouse CLI', () => {
   });
 
   it('users approve promotes a pending user and provisions from the last claims', async () => {
-    const db = knexFactory({ client: 'sqlite3', connection: { filename: join(dir, 'gh.sqlite') }, useNullAsDefault: true });
+    const db = knexFactory({ client: 'better-sqlite3', connection: { filename: join(dir, 'gh.sqlite') }, useNullAsDefault: true });
     try {
       const now = Date.now();
       await db('gh_users').insert({ id: 'u1', email: 'pat@example.com', status: 'pending_approval', instance_admin: false, created_at: now, updated_at: now, version: 1 });
