@@ -91,7 +91,11 @@ async function serve(kind: DbKind): Promise<void> {
     floor.close();
     void gw
       .close()
-      .then(() => db.drop())
+      // GATEHOUSE_BENCH_KEEP=1 keeps the database (to replay queries on it), and says where.
+      .then(async () => {
+        if (process.env.GATEHOUSE_BENCH_KEEP) process.stderr.write(`kept ${JSON.stringify(db.config)}\n`);
+        else await db.drop();
+      })
       .then(() => process.exit(0));
   });
 }

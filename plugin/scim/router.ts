@@ -99,9 +99,18 @@ interface Resolved {
  * requests interleave makes every one of them finish at the end of the batch, where taking them in
  * turn, in arrival order, answers the first one first: the same throughput, a flat latency.
  */
-export function createGate(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
+export function createGate(limit: number, opts: { holdMs?: number; onSlow?: () => void } = {}): <T>(fn: () => Promise<T>) => Promise<T> {
+  const holdMs = opts.holdMs ?? 10_000;
   let active = 0;
   const waiting: (() => void)[] = [];
+  const release = () => {
+    // The slot passes to the next waiter (active stays the same) or is freed. The hand-over waits
+    // for the event loop's next turn, so requests that arrived meanwhile are read and queued
+    // behind it rather than after a whole chain of waiters run back to back.
+    const next = waiting.shift();
+    if (next) setImmediate(next);
+    else active--;
+  };
   return async <T>(fn: () => Promise<T>): Promise<T> => {
     if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
     else {
@@ -110,22 +119,31 @@ export function createGate(limit: number): <T>(fn: () => Promise<T>) => Promise<
       active++;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    // A run that hangs (a session store that stopped answering) gives its slot up after holdMs,
+    // so one stuck request never stops the others; it goes on, outside the gate.
+    let released = false;
+    const timer = Number.isFinite(limit)
+      ? setTimeout(() => {
+          released = true;
+          opts.onSlow?.();
+          release();
+        }, holdMs)
+      : null;
+    timer?.unref();
     try {
       return await fn();
     } finally {
-      // The slot passes to the next waiter (active stays the same) or is freed. The hand-over waits
-      // for the event loop's next turn, so requests that arrived meanwhile are read and queued
-      // behind it rather than after a whole chain of waiters run back to back.
-      const next = waiting.shift();
-      if (next) setImmediate(next);
-      else active--;
+      if (timer) clearTimeout(timer);
+      if (!released) release();
     }
   };
 }
 
 export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): ScimHandler {
   const limits: ScimLimits = { ...DEFAULT_LIMITS, ...(deps.limits ?? {}) };
-  const gate = createGate(deps.concurrency ?? Number.POSITIVE_INFINITY);
+  const gate = createGate(deps.concurrency ?? Number.POSITIVE_INFINITY, {
+    onSlow: () => ctx.logger.warn('a SCIM request has run for 10 s: the next one starts without waiting for it'),
+  });
   const audit = deps.audit ?? createScimAuditLog(deps.scim, ctx.logger);
   const basePath = normalizeBasePath(ctx.config.scim.basePath);
   const baseLower = basePath.toLowerCase();

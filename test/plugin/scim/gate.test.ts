@@ -58,4 +58,31 @@ describe('createGate', () => {
     // The gate is free again afterwards.
     expect(await gate(async () => 'after')).toBe('after');
   });
+
+  it('gives the slot of a run that hangs to the next one after holdMs', async () => {
+    let slow = 0;
+    const gate = createGate(1, { holdMs: 50, onSlow: () => slow++ });
+    let finishHung: () => void = () => {};
+    const hung = gate(() => new Promise<string>((resolve) => (finishHung = () => resolve('hung'))));
+    const began = Date.now();
+    expect(await gate(async () => 'next')).toBe('next');
+    expect(Date.now() - began).toBeGreaterThanOrEqual(40);
+    expect(slow).toBe(1);
+    finishHung();
+    expect(await hung).toBe('hung');
+    // The hung run's late end does not free a slot twice: the limit still holds.
+    let running = 0;
+    let most = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, () =>
+        gate(async () => {
+          running++;
+          most = Math.max(most, running);
+          await new Promise((r) => setTimeout(r, 2));
+          running--;
+        }),
+      ),
+    );
+    expect(most).toBe(1);
+  });
 });
