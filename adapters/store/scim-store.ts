@@ -142,14 +142,20 @@ export class KnexScimOps implements ScimStoreOps {
 
   private async attachGroups(rows: ScimUserRow[]): Promise<ScimUserRow[]> {
     const byUser = new Map<string, ScimUserRow>(rows.map((r) => [r.id, { ...r, groups: [] }]));
+    const order = new Map<string, string>();
     for (const ids of chunks([...byUser.keys()])) {
+      // Sorted here, not in SQL: a few groups per user sort for free, a sort of the whole join does not.
       const found = (await this.db({ gm: this.t('scim_group_members') })
         .join({ gg: this.t('scim_groups') }, 'gg.id', 'gm.group_id')
-        .select('gm.user_id', 'gg.id', 'gg.display_name')
-        .whereIn('gm.user_id', ids)
-        .orderBy('gg.display_name_lower')) as Row[];
-      for (const f of found) byUser.get(String(f.user_id))?.groups?.push({ id: String(f.id), displayName: String(f.display_name) });
+        .select('gm.user_id', 'gg.id', 'gg.display_name', 'gg.display_name_lower')
+        .whereIn('gm.user_id', ids)) as Row[];
+      for (const f of found) {
+        order.set(String(f.id), String(f.display_name_lower));
+        byUser.get(String(f.user_id))?.groups?.push({ id: String(f.id), displayName: String(f.display_name) });
+      }
     }
+    const key = (g: { id: string }) => order.get(g.id) ?? '';
+    for (const r of byUser.values()) if (r.groups && r.groups.length > 1) r.groups.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
     return rows.map((r) => byUser.get(r.id) as ScimUserRow);
   }
 

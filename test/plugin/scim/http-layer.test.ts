@@ -83,6 +83,19 @@ describe.each(DB_KINDS)('SCIM HTTP layer on %s', (kind) => {
     expect(res).toBe(413);
   });
 
+  it("lists a user's groups by display name, case-insensitively, in get and in list", async () => {
+    const user = await s.scim.post('/Users', { schemas: [USER_SCHEMA], userName: 'sorted@x.example' });
+    const id = user.body.id as string;
+    for (const name of ['b-team', 'A-team', 'c-team']) {
+      const g = await s.scim.post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: name, members: [{ value: id }] });
+      expect(g.status).toBe(201);
+    }
+    const names = (body: Record<string, unknown>) => (body.groups as { display: string }[]).map((g) => g.display);
+    expect(names((await s.scim.get(`/Users/${id}`)).body)).toEqual(['A-team', 'b-team', 'c-team']);
+    const listed = await s.scim.get(`/Users?filter=${encodeURIComponent('userName eq "sorted@x.example"')}`);
+    expect(names((listed.body.Resources as Record<string, unknown>[])[0] as Record<string, unknown>)).toEqual(['A-team', 'b-team', 'c-team']);
+  });
+
   it('answers HEAD like GET without a body and decodes percent-encoded ids', async () => {
     const created = await s.scim.post('/Users', { schemas: [USER_SCHEMA], userName: 'head@x.example' });
     const id = created.body.id as string;
