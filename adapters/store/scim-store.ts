@@ -31,6 +31,9 @@ const CHUNK = 500;
 /** What a user row needs for SCIM: fetching every column costs several times more per row on SQLite. */
 const USER_FIELDS = ['id', 'user_name', 'email', 'email_original', 'external_id', 'given_name', 'family_name', 'display_name', 'status', 'instance_admin', 'created_at', 'updated_at', 'version', 'scim'];
 
+/** What a listed user needs when it has a SCIM document (see queryUsers). */
+const LIST_FIELDS = ['id', 'user_name', 'status', 'created_at', 'updated_at', 'version', 'scim'];
+
 function chunks<T>(items: T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
@@ -140,23 +143,35 @@ export class KnexScimOps implements ScimStoreOps {
     if (data.length) await this.db(this.t('scim_emails')).insert(data);
   }
 
+  /**
+   * The groups of many users in two lookups: their memberships from the (user_id, group_id) index
+   * alone, then the names of the distinct groups once each (a page of 100 users shares a few
+   * dozen groups; joining the groups table for every membership row reads it once per row).
+   * `rows` are fresh from the database: their `groups` are set in place.
+   */
   private async attachGroups(rows: ScimUserRow[]): Promise<ScimUserRow[]> {
-    const byUser = new Map<string, ScimUserRow>(rows.map((r) => [r.id, { ...r, groups: [] }]));
-    const order = new Map<string, string>();
-    for (const ids of chunks([...byUser.keys()])) {
-      // Sorted here, not in SQL: a few groups per user sort for free, a sort of the whole join does not.
-      const found = (await this.db({ gm: this.t('scim_group_members') })
-        .join({ gg: this.t('scim_groups') }, 'gg.id', 'gm.group_id')
-        .select('gm.user_id', 'gg.id', 'gg.display_name', 'gg.display_name_lower')
-        .whereIn('gm.user_id', ids)) as Row[];
-      for (const f of found) {
-        order.set(String(f.id), String(f.display_name_lower));
-        byUser.get(String(f.user_id))?.groups?.push({ id: String(f.id), displayName: String(f.display_name) });
-      }
+    const byUser = new Map<string, ScimUserRow>();
+    for (const r of rows) {
+      r.groups = [];
+      byUser.set(r.id, r);
     }
-    const key = (g: { id: string }) => order.get(g.id) ?? '';
-    for (const r of byUser.values()) if (r.groups && r.groups.length > 1) r.groups.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-    return rows.map((r) => byUser.get(r.id) as ScimUserRow);
+    const pairs: Row[] = [];
+    for (const ids of chunks([...byUser.keys()])) {
+      pairs.push(...((await this.db(this.t('scim_group_members')).select('user_id', 'group_id').whereIn('user_id', ids)) as Row[]));
+    }
+    const names = new Map<string, { name: string; lower: string }>();
+    for (const ids of chunks([...new Set(pairs.map((p) => String(p.group_id)))])) {
+      const found = (await this.db(this.t('scim_groups')).select('id', 'display_name', 'display_name_lower').whereIn('id', ids)) as Row[];
+      for (const g of found) names.set(String(g.id), { name: String(g.display_name), lower: String(g.display_name_lower) });
+    }
+    for (const p of pairs) {
+      const g = names.get(String(p.group_id));
+      if (g) byUser.get(String(p.user_id))?.groups?.push({ id: String(p.group_id), displayName: g.name });
+    }
+    // Sorted here, not in SQL: a few groups per user sort for free.
+    const key = (g: { id: string }) => names.get(g.id)?.lower ?? '';
+    for (const r of rows) if (r.groups && r.groups.length > 1) r.groups.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+    return rows;
   }
 
   private lockable(q: Knex.QueryBuilder, lock: boolean | undefined): Knex.QueryBuilder {
@@ -252,7 +267,15 @@ export class KnexScimOps implements ScimStoreOps {
   }
 
   async queryUsers(query: ScimQuery, opts: { groups: boolean }): Promise<{ total: number; rows: ScimUserRow[] }> {
-    const { total, rows } = await this.page(this.usersWhere(query.filter), this.t('users'), USER_FIELDS, this.s.users, query);
+    // A listed user is rendered from its SCIM document; the other columns are read only for the
+    // users that have none (made by an SSO login, never written through SCIM).
+    const { total, rows } = await this.page(this.usersWhere(query.filter), this.t('users'), LIST_FIELDS, this.s.users, query);
+    const bare = rows.filter((r) => typeof r.scim !== 'string' || r.scim === '').map((r) => String(r.id));
+    if (bare.length) {
+      const full = new Map<string, Row>();
+      for (const part of chunks(bare)) for (const r of (await this.db(this.t('users')).select(USER_FIELDS).whereIn('id', part)) as Row[]) full.set(String(r.id), r);
+      for (let i = 0; i < rows.length; i++) rows[i] = full.get(String(rows[i]?.id)) ?? (rows[i] as Row);
+    }
     const users = rows.map(toUserRow);
     return { total, rows: opts.groups && users.length ? await this.attachGroups(users) : users };
   }

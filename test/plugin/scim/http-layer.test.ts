@@ -96,6 +96,34 @@ describe.each(DB_KINDS)('SCIM HTTP layer on %s', (kind) => {
     expect(names((listed.body.Resources as Record<string, unknown>[])[0] as Record<string, unknown>)).toEqual(['A-team', 'b-team', 'c-team']);
   });
 
+  it('renders a user that has a userName but no SCIM document from its columns, in get and in list', async () => {
+    const made = await s.gateway.store.insertUser({
+      email: 'columns-only@x.example',
+      emailOriginal: 'Columns-Only@x.example',
+      userName: 'columns-only@x.example',
+      externalId: 'ext-columns',
+      givenName: 'Col',
+      familyName: 'Umns',
+      displayName: 'Col Umns',
+      status: 'active',
+    });
+    const expected = {
+      id: made.id,
+      userName: 'columns-only@x.example',
+      externalId: 'ext-columns',
+      name: { givenName: 'Col', familyName: 'Umns' },
+      displayName: 'Col Umns',
+      emails: [{ value: 'Columns-Only@x.example', type: 'work', primary: true }],
+      active: true,
+    };
+    expect((await s.scim.get(`/Users/${made.id}`)).body).toMatchObject(expected);
+    // In a page of several users, next to users that do have a document.
+    const page = await s.scim.get('/Users?count=1000');
+    const listed = (page.body.Resources as Record<string, unknown>[]).find((r) => r.id === made.id);
+    expect(listed).toMatchObject(expected);
+    expect((page.body.Resources as unknown[]).length).toBeGreaterThan(1);
+  });
+
   it('answers HEAD like GET without a body and decodes percent-encoded ids', async () => {
     const created = await s.scim.post('/Users', { schemas: [USER_SCHEMA], userName: 'head@x.example' });
     const id = created.body.id as string;
