@@ -56,6 +56,11 @@ function toUserRow(r: Row): ScimUserRow {
   return { ...rowToUser(r), doc: parseDoc(r.scim) };
 }
 
+/** A user row whose document stays JSON text (see ScimUserRow.docJson). */
+function toRawUserRow(r: Row): ScimUserRow {
+  return { ...rowToUser(r), doc: null, docJson: typeof r.scim === 'string' && r.scim !== '' ? r.scim : null };
+}
+
 /** A user record back as the row it was read from (to apply an update to it without re-reading). */
 function userRowOf(u: UserRecord): Row {
   return {
@@ -164,13 +169,21 @@ export class KnexScimOps implements ScimStoreOps {
       const found = (await this.db(this.t('scim_groups')).select('id', 'display_name', 'display_name_lower').whereIn('id', ids)) as Row[];
       for (const g of found) names.set(String(g.id), { name: String(g.display_name), lower: String(g.display_name_lower) });
     }
+    const found = new Map<ScimUserRow, { id: string; name: string; lower: string }[]>();
     for (const p of pairs) {
-      const g = names.get(String(p.group_id));
-      if (g) byUser.get(String(p.user_id))?.groups?.push({ id: String(p.group_id), displayName: g.name });
+      const id = String(p.group_id);
+      const g = names.get(id);
+      const user = byUser.get(String(p.user_id));
+      if (!g || !user) continue;
+      const list = found.get(user);
+      if (list) list.push({ id, name: g.name, lower: g.lower });
+      else found.set(user, [{ id, name: g.name, lower: g.lower }]);
     }
     // Sorted here, not in SQL: a few groups per user sort for free.
-    const key = (g: { id: string }) => names.get(g.id)?.lower ?? '';
-    for (const r of rows) if (r.groups && r.groups.length > 1) r.groups.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+    for (const [user, list] of found) {
+      if (list.length > 1) list.sort((a, b) => (a.lower < b.lower ? -1 : a.lower > b.lower ? 1 : 0));
+      user.groups = list.map((g) => ({ id: g.id, displayName: g.name }));
+    }
     return rows;
   }
 
@@ -266,7 +279,7 @@ export class KnexScimOps implements ScimStoreOps {
     return { total: Number(counted[0]?.n ?? 0), rows };
   }
 
-  async queryUsers(query: ScimQuery, opts: { groups: boolean }): Promise<{ total: number; rows: ScimUserRow[] }> {
+  async queryUsers(query: ScimQuery, opts: { groups: boolean; rawDocs?: boolean }): Promise<{ total: number; rows: ScimUserRow[] }> {
     // A listed user is rendered from its SCIM document; the other columns are read only for the
     // users that have none (made by an SSO login, never written through SCIM).
     const { total, rows } = await this.page(this.usersWhere(query.filter), this.t('users'), LIST_FIELDS, this.s.users, query);
@@ -276,7 +289,7 @@ export class KnexScimOps implements ScimStoreOps {
       for (const part of chunks(bare)) for (const r of (await this.db(this.t('users')).select(USER_FIELDS).whereIn('id', part)) as Row[]) full.set(String(r.id), r);
       for (let i = 0; i < rows.length; i++) rows[i] = full.get(String(rows[i]?.id)) ?? (rows[i] as Row);
     }
-    const users = rows.map(toUserRow);
+    const users = rows.map(opts.rawDocs ? toRawUserRow : toUserRow);
     return { total, rows: opts.groups && users.length ? await this.attachGroups(users) : users };
   }
 

@@ -10,21 +10,37 @@ import { scimError } from './errors.ts';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 
-export function sendScim(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
+function head(res: ServerResponse, status: number, headers: Record<string, string>): void {
   res.statusCode = status;
   // An API answer is never cached by a browser or a proxy and never sniffed into another type.
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('X-Content-Type-Options', 'nosniff');
   for (const k in headers) res.setHeader(k, headers[k] as string);
+}
+
+export function sendScim(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
   if (body === undefined || status === 204 || status === 304) {
+    head(res, status, headers);
     res.end();
     return;
   }
-  // A string (not a Buffer) lets node:http send headers and body in one write.
-  const payload = JSON.stringify(body);
+  sendScimJson(res, status, JSON.stringify(body), headers);
+}
+
+/** sendScim for a body already serialized. */
+export function sendScimJson(res: ServerResponse, status: number, payload: string, headers: Record<string, string> = {}): void {
+  head(res, status, headers);
   res.setHeader('Content-Type', SCIM_CONTENT_TYPE);
-  res.setHeader('Content-Length', Buffer.byteLength(payload, 'utf8'));
-  res.end(payload, 'utf8');
+  if (payload.length <= 16_384) {
+    // A small body goes as a string: node:http sends headers and body in one write.
+    res.setHeader('Content-Length', Buffer.byteLength(payload, 'utf8'));
+    res.end(payload, 'utf8');
+    return;
+  }
+  // A large one (a page of users) is encoded once, not measured and then encoded again.
+  const bytes = Buffer.from(payload, 'utf8');
+  res.setHeader('Content-Length', bytes.length);
+  res.end(bytes);
 }
 
 /** `meta.version` and the ETag header: a weak validator over the row version. */

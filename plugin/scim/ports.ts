@@ -54,6 +54,11 @@ export interface ScimMemberRef {
 export interface ScimUserRow extends UserRecord {
   /** The attributes as last written through SCIM (canonical names), or null for a user never written by SCIM. */
   doc: Record<string, unknown> | null;
+  /**
+   * The document as stored (JSON text), when the rows were read with `rawDocs` (a page to be
+   * written out as is); `doc` is then null.
+   */
+  docJson?: string | null;
   /** Loaded when asked for. */
   groups?: ScimGroupRef[];
 }
@@ -90,7 +95,7 @@ export interface ScimStoreOps {
    */
   getUser(id: string, opts: { groups: boolean; lock?: boolean }): Promise<ScimUserRow | null>;
   getUsers(ids: string[], opts: { groups: boolean }): Promise<ScimUserRow[]>;
-  queryUsers(query: ScimQuery, opts: { groups: boolean }): Promise<{ total: number; rows: ScimUserRow[] }>;
+  queryUsers(query: ScimQuery, opts: { groups: boolean; rawDocs?: boolean }): Promise<{ total: number; rows: ScimUserRow[] }>;
   /** Throws ScimError 409 `uniqueness` when userName (case-insensitive) or the primary email is taken. */
   insertUser(input: ScimWrite & { id: string; status: UserStatus }): Promise<ScimUserRow>;
   /**

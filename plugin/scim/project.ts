@@ -72,9 +72,14 @@ function alwaysReturned(schema: ResourceSchema): Set<string> {
   return new Set(['schemas', ...topLevelAttributes(schema).filter((a) => a.returned === 'always').map((a) => a.name)]);
 }
 
+/** No `attributes` and no `excludedAttributes`: the resource as rendered. */
+export function isDefaultProjection(projection: Projection): boolean {
+  return projection.attributes === null && projection.excluded.size === 0;
+}
+
 /** The rendered resource trimmed to the projection. */
 export function project(schema: ResourceSchema, resource: Record<string, unknown>, projection: Projection): Record<string, unknown> {
-  if (projection.attributes === null && projection.excluded.size === 0) return resource;
+  if (isDefaultProjection(projection)) return resource;
   const always = alwaysReturned(schema);
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(resource)) {

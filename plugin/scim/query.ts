@@ -73,3 +73,8 @@ export function parseSearchBody(schema: ResourceSchema, body: unknown): ListRequ
 export function listResponse(total: number, startIndex: number, resources: Record<string, unknown>[]): Record<string, unknown> {
   return { schemas: [LIST_RESPONSE_SCHEMA], totalResults: total, startIndex, itemsPerPage: resources.length, Resources: resources };
 }
+
+/** listResponse with resources already serialized (see ResourceOps.listJson). */
+export function listResponseJson(total: number, startIndex: number, items: string[]): string {
+  return `{"schemas":${JSON.stringify([LIST_RESPONSE_SCHEMA])},"totalResults":${total},"startIndex":${startIndex},"itemsPerPage":${items.length},"Resources":[${items.join(',')}]}`;
+}

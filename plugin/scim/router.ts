@@ -15,10 +15,10 @@ import { runBulk } from './bulk.ts';
 import { requestContext, type ScimRequestContext } from './context.ts';
 import { DEFAULT_LIMITS, allSchemas, resourceTypeDocuments, schemaDocument, serviceProviderConfig, type ScimLimits } from './discovery.ts';
 import { isScimError, scimError, scimErrorBody, toScimError, type ScimError } from './errors.ts';
-import { etagOf, parsePrecondition, parseQuery, preconditionMatches, readJsonBody, sendScim } from './http.ts';
+import { etagOf, parsePrecondition, parseQuery, preconditionMatches, readJsonBody, sendScim, sendScimJson } from './http.ts';
 import type { ScimStore } from './ports.ts';
-import { parseProjection, project } from './project.ts';
-import { listResponse, parseListRequest, parseSearchBody, type ListRequest } from './query.ts';
+import { isDefaultProjection, parseProjection, project } from './project.ts';
+import { listResponse, listResponseJson, parseListRequest, parseSearchBody, type ListRequest } from './query.ts';
 import { RESOURCE_TYPES, type ResourceType } from './registry.ts';
 import type { WriteResult } from './resources/types.ts';
 
@@ -208,6 +208,10 @@ export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): S
 
   // ------------------------------------------------------------ resources, one set per registry entry
   const sendList = async (rc: ScimRequestContext, type: ResourceType, request: ListRequest, res: ServerResponse) => {
+    if (type.ops.listJson && isDefaultProjection(request.projection)) {
+      const { total, items } = await type.ops.listJson(rc, request);
+      return sendScimJson(res, 200, listResponseJson(total, request.startIndex, items));
+    }
     const { total, resources } = await type.ops.list(rc, request);
     sendScim(res, 200, listResponse(total, request.startIndex, resources.map((x) => project(type.schema, x, request.projection))));
   };
