@@ -174,7 +174,10 @@ const loadBefore = loadAverage();
 const WHERE_THE_TIME_GOES = `### Where the time goes
 
 CPU profile of 3,000 logins each, SQLite, concurrency 1 (2026-11-22, same machine, load average about 5;
-the profiler adds its own cost), in ms per login:
+the profiler adds its own cost), in ms per login. Measured with the former \`sqlite3\` driver (statements on
+libuv's thread pool); SQLite now runs on \`better-sqlite3\` (synchronous, prepared statements kept per
+connection), which took most of the driver and waiting rows away: SQLite logins went from 184-377/s to
+about 800-2,000/s, for Gatehouse and bare knex alike, so the ratio moved little:
 
 | | repeat: Gatehouse | repeat: bare | first: Gatehouse | first: bare |
 | :--- | ---: | ---: | ---: | ---: |
