@@ -183,24 +183,19 @@ export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): S
       sendScim(res, 200, serviceProviderConfig(baseUrlOf(req), limits));
       return true;
     }
+    // A discovery collection, or one of its documents by id (case-insensitive).
+    const collection = (docs: Record<string, unknown>[], noun: string) => {
+      if (second === undefined) return sendScim(res, 200, listResponse(docs.length, 1, docs));
+      const doc = docs.find((d) => String(d.id).toLowerCase() === second);
+      if (doc) sendScim(res, 200, doc);
+      else sendError(res, scimError.notFound(`${noun} "${decodeSegment(segments[1] as string).slice(0, 200)}" not found.`));
+    };
     if (first === 'schemas') {
-      const docs = allSchemas().map((s) => schemaDocument(s, baseUrlOf(req)));
-      if (second === undefined) sendScim(res, 200, listResponse(docs.length, 1, docs));
-      else {
-        const doc = docs.find((d) => String(d.id).toLowerCase() === second);
-        if (doc) sendScim(res, 200, doc);
-        else sendError(res, scimError.notFound(`Schema "${decodeSegment(segments[1] as string).slice(0, 200)}" not found.`));
-      }
+      collection(allSchemas().map((s) => schemaDocument(s, baseUrlOf(req))), 'Schema');
       return true;
     }
     if (first === 'resourcetypes') {
-      const docs = resourceTypeDocuments(baseUrlOf(req));
-      if (second === undefined) sendScim(res, 200, listResponse(docs.length, 1, docs));
-      else {
-        const doc = docs.find((d) => String(d.id).toLowerCase() === second);
-        if (doc) sendScim(res, 200, doc);
-        else sendError(res, scimError.notFound(`ResourceType "${decodeSegment(segments[1] as string).slice(0, 200)}" not found.`));
-      }
+      collection(resourceTypeDocuments(baseUrlOf(req)), 'ResourceType');
       return true;
     }
     return false;
