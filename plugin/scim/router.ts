@@ -111,6 +111,8 @@ export function createGate(limit: number, opts: { holdMs?: number; onSlow?: () =
     if (next) setImmediate(next);
     else active--;
   };
+  // No limit: no turns either (a driver that waits on the network gains from requests overlapping).
+  if (!Number.isFinite(limit)) return (fn) => fn();
   return async <T>(fn: () => Promise<T>): Promise<T> => {
     if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
     else {
@@ -122,18 +124,16 @@ export function createGate(limit: number, opts: { holdMs?: number; onSlow?: () =
     // A run that hangs (a session store that stopped answering) gives its slot up after holdMs,
     // so one stuck request never stops the others; it goes on, outside the gate.
     let released = false;
-    const timer = Number.isFinite(limit)
-      ? setTimeout(() => {
-          released = true;
-          opts.onSlow?.();
-          release();
-        }, holdMs)
-      : null;
-    timer?.unref();
+    const timer = setTimeout(() => {
+      released = true;
+      opts.onSlow?.();
+      release();
+    }, holdMs);
+    timer.unref();
     try {
       return await fn();
     } finally {
-      if (timer) clearTimeout(timer);
+      clearTimeout(timer);
       if (!released) release();
     }
   };

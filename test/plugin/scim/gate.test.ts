@@ -85,4 +85,25 @@ describe('createGate', () => {
     );
     expect(most).toBe(1);
   });
+
+  it('without a limit, runs everything at once and at once', async () => {
+    const gate = createGate(Number.POSITIVE_INFINITY);
+    let running = 0;
+    let most = 0;
+    let startedSync = 0;
+    const all = Array.from({ length: 5 }, () =>
+      gate(async () => {
+        startedSync++;
+        running++;
+        most = Math.max(most, running);
+        await new Promise((r) => setTimeout(r, 2));
+        running--;
+      }),
+    );
+    // No turn of the event loop before a run starts.
+    expect(startedSync).toBe(5);
+    await Promise.all(all);
+    expect(most).toBe(5);
+  });
 });
+
