@@ -160,6 +160,8 @@ export interface StoreOps {
   listMemberships(userId: string): Promise<Membership[]>;
   /** Inserts the rows (a row that already exists is skipped); returns the rows as written. */
   addMemberships(userId: string, rows: NewMembership[]): Promise<Membership[]>;
+  /** addMemberships for several users in as few statements as the database allows (existing rows are left as they are). */
+  addMembershipsOfUsers(entries: { userId: string; rows: NewMembership[] }[]): Promise<void>;
   removeMemberships(userId: string, ids: string[]): Promise<void>;
 
   listOrganizations(): Promise<OrganizationCatalogEntry[]>;

@@ -293,8 +293,18 @@ export class KnexOps implements StoreOps {
 
   async addMemberships(userId: string, rows: NewMembership[]): Promise<Membership[]> {
     if (rows.length === 0) return [];
+    const data = this.membershipRows(userId, rows);
+    await this.insertMembershipRows(data);
+    return data.map(rowToMembership);
+  }
+
+  async addMembershipsOfUsers(entries: { userId: string; rows: NewMembership[] }[]): Promise<void> {
+    await this.insertMembershipRows(entries.flatMap((e) => this.membershipRows(e.userId, e.rows)));
+  }
+
+  private membershipRows(userId: string, rows: NewMembership[]): Row[] {
     const at = this.now();
-    const data = rows.map((m) => ({
+    return rows.map((m) => ({
       id: randomUUID(),
       user_id: userId,
       organization_id: m.organization,
@@ -304,13 +314,16 @@ export class KnexOps implements StoreOps {
       mapper: m.mapper,
       created_at: at,
     }));
+  }
+
+  /** 200 rows a statement (8 columns: far below every database's bound-parameter limit); a row already there is left alone. */
+  private async insertMembershipRows(data: Row[]): Promise<void> {
     for (let i = 0; i < data.length; i += 200) {
       await this.db(this.t('memberships'))
         .insert(data.slice(i, i + 200))
         .onConflict(['user_id', 'organization_id', 'kind', 'name', 'source'])
         .ignore();
     }
-    return data.map(rowToMembership);
   }
 
   async removeMemberships(userId: string, ids: string[]): Promise<void> {

@@ -11,7 +11,7 @@ import { GatehouseError } from '../errors.ts';
 import { planMembershipSync } from '../mapping/index.ts';
 import type { MappingOutcome } from '../mapping/index.ts';
 import { applyMapping } from '../provisioning/apply.ts';
-import type { StoreOps } from '../ports.ts';
+import type { NewMembership, StoreOps } from '../ports.ts';
 import type { Claims, Membership, UserStatus } from '../types.ts';
 import type { ScimRequestContext } from './context.ts';
 import type { ScimTransaction, ScimUserRow } from './ports.ts';
@@ -122,27 +122,38 @@ export async function remapUsers(tx: ScimTransaction, rc: ScimRequestContext, us
   const promoted: string[] = [];
   let changed = 0;
   const users = await tx.scim.getUsers(ids, { groups: true });
-  const view = { ...tx, store: withFirstMemberships(tx.store, await tx.scim.membershipsOf(users.map((u) => u.id))) };
+  const inserts: { userId: string; rows: NewMembership[] }[] = [];
+  const view = { ...tx, store: batchedStore(tx.store, await tx.scim.membershipsOf(users.map((u) => u.id)), inserts) };
   for (const user of users) {
     const result = await syncUserMapping(view, rc, user, (user.groups ?? []).map((g) => g.displayName), { deferPromotion: true });
     if (result.status !== user.status) promoted.push(user.id);
     if (result.added.length || result.removed.length) changed++;
   }
+  if (inserts.length) await tx.store.addMembershipsOfUsers(inserts);
   await tx.scim.touchUsers(ids, promoted);
   return { promoted: promoted.length, changed };
 }
 
 /**
- * The transaction's store, answering each user's first `listMemberships` from rows read for all
- * of them in one query (later calls, after writes, go to the database).
+ * The transaction's store for a batch of users mapped one after the other: each user's first
+ * `listMemberships` is answered from rows read for all of them in one query (later calls, after
+ * writes, go to the database), and the memberships each mapping adds are collected for one
+ * insert at the end. Each user's mapping reads and writes only that user's rows, and reads them
+ * before it writes, so no mapping waits on another one's inserts.
  */
-function withFirstMemberships(store: StoreOps, prefetched: Map<string, Membership[]>): StoreOps {
+function batchedStore(store: StoreOps, prefetched: Map<string, Membership[]>, inserts: { userId: string; rows: NewMembership[] }[]): StoreOps {
   const view = Object.create(store) as StoreOps;
   view.listMemberships = async (userId: string) => {
     const rows = prefetched.get(userId);
     if (rows === undefined) return store.listMemberships(userId);
     prefetched.delete(userId);
     return rows;
+  };
+  view.addMemberships = async (userId: string, rows: NewMembership[]) => {
+    if (rows.length === 0) return [];
+    inserts.push({ userId, rows });
+    // What the store's addMemberships gives back, without the database's ids (no caller reads them).
+    return rows.map((m) => ({ ...m, id: '', createdAt: Date.now() }));
   };
   return view;
 }

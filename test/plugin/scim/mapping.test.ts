@@ -49,6 +49,25 @@ describe.each(DB_KINDS)('SCIM group push -> mapping rules on %s', (kind) => {
     expect(audit.entries[0]).toMatchObject({ actor: `scim:${s.tokenName}`, details: { membersAdded: 1, usersPromoted: 1 } });
   });
 
+  it('maps a push of 20 members with their memberships written in one statement, not one per member', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push((await s.scim.post<Json>('/Users', oktaUser(`batch${i}@example.com`))).body.id as string);
+    const group = await s.scim.post<Json>('/Groups', { schemas: [GROUP_SCHEMA], displayName: 'chainloop_acme-corp_compliance-team' });
+    const statements: string[] = [];
+    const count = (q: { sql: string }) => statements.push(q.sql);
+    s.gateway.knex.on('query', count);
+    try {
+      const push = await s.scim.patch(`/Groups/${group.body.id}`, patchOps({ op: 'add', path: 'members', value: ids.map((value) => ({ value })) }));
+      expect(push.status).toBe(204);
+    } finally {
+      s.gateway.knex.removeListener('query', count);
+    }
+    for (const id of ids) expect(rows(await s.gateway.store.listMemberships(id))).toEqual(['acme-corp:group:compliance-team:scim', 'acme-corp:role:viewer:scim']);
+    expect(statements.filter((q) => /insert (?:ignore )?into \W?gh_memberships/i.test(q))).toHaveLength(1);
+    // Token, group, members, users and their groups and memberships, one insert each, version bumps, audit, BEGIN/COMMIT.
+    expect(statements.length).toBeLessThanOrEqual(16);
+  });
+
   it('grants exactly what an SSO login with the same groups would (same engine, same rules)', async () => {
     const id = (await s.scim.post<Json>('/Users', oktaUser('rules@example.com'))).body.id as string;
     // ADDITIVE keeps what each push granted, as successive logins would: push home-lab last, when
