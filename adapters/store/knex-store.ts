@@ -262,7 +262,12 @@ export class KnexOps implements StoreOps {
       last_login_at: input.lastLoginAt ?? null,
       last_claims: input.lastClaims === undefined ? null : JSON.stringify(input.lastClaims),
     };
-    await this.db(this.t('identities')).insert(row).onConflict(['provider', 'subject']).ignore();
+    const insert = this.db(this.t('identities')).insert(row).onConflict(['provider', 'subject']).ignore();
+    if (!/mysql/.test(String(this.db.client.config.client))) {
+      // RETURNING gives a row only when this insert made it: then it is `row`, no need to read it back.
+      const made = (await insert.returning('id')) as Row[];
+      if (made.length > 0) return { ...rowToIdentity(row), inserted: true };
+    } else await insert;
     const found = await this.findIdentity(input.provider, input.subject);
     if (!found) throw new Error('identity vanished after upsert');
     return { ...found, inserted: found.id === row.id };
