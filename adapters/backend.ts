@@ -8,6 +8,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../plugin/config/schema.ts';
 import { createGatehouse, createLogger, type Gatehouse, type GatehouseOptions } from '../plugin/gatehouse.ts';
+import { watchCatalog } from '../plugin/admin/catalog.ts';
 import { ConfigError } from '../plugin/errors.ts';
 import type { IdpAdapter, SamlStateCache } from '../plugin/ports.ts';
 import { connectRedis } from './redis/client.ts';
@@ -28,6 +29,8 @@ export interface BackendOptions {
   idps?: Map<string, IdpAdapter> | undefined;
   extra?: Partial<Omit<GatehouseOptions, 'config' | 'store' | 'sessionStore' | 'idps'>> | undefined;
   now?: (() => number) | undefined;
+  /** How often this instance checks whether another one changed the catalog (default 5 s). */
+  catalogPollMs?: number | undefined;
 }
 
 export interface Backend {
@@ -124,6 +127,8 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
       store.sweepExpired().catch((e: unknown) => logger.warn({ err: e }, 'sweep of expired rows failed'));
     }, 60_000);
     sweep.unref();
+    // Organizations, roles and groups added through another instance's admin API reach this one's engines.
+    const stopCatalogWatch = watchCatalog(gatehouse.context, opts.catalogPollMs ?? 5_000);
     return {
       gatehouse,
       store,
@@ -131,6 +136,7 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
       logger,
       async close() {
         clearInterval(sweep);
+        stopCatalogWatch();
         for (const stop of stops.reverse()) await stop().catch((e: unknown) => logger.warn({ err: e }, 'feature stop failed'));
         await sharedState.close();
         await store.close();
