@@ -193,7 +193,15 @@ export const configSchema = z
       requireExistingGroups: true,
     }),
     scim: z
-      .object({ enabled: z.boolean().default(false), basePath: z.string().default('/scim/v2') })
+      .object({
+        enabled: z.boolean().default(false),
+        // Answered ahead of every other route: a path of its own, never the root nor Gatehouse's own prefixes.
+        basePath: z
+          .string()
+          .regex(/^\/[\w.~-]+(?:\/[\w.~-]+)*\/?$/, 'must be a path below the root, such as /scim/v2')
+          .refine((p) => !/^\/(?:auth|admin|healthz|metrics)(?:\/|$)/i.test(p), 'must not start with /auth, /admin, /healthz or /metrics (Gatehouse routes)')
+          .default('/scim/v2'),
+      })
       .strict()
       .default({ enabled: false, basePath: '/scim/v2' }),
     webhooks: z.array(webhookSchema).default([]),
