@@ -160,7 +160,10 @@ export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): S
   const sendError = (res: ServerResponse, e: ScimError) =>
     sendScim(res, e.status, scimErrorBody(e), e.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="SCIM"' } : {});
 
+  const count = (action: string, status: number) => ctx.metrics.scimRequests.inc({ action, status: String(status) });
+
   const auditRequest = (rc: ScimRequestContext, action: string, call: Call, status: number, error: ScimError | null) => {
+    count(action, status);
     const filter = typeof call.query.filter === 'string' ? call.query.filter.slice(0, 500) : undefined;
     audit.record({
       at: ctx.now(),
@@ -348,6 +351,7 @@ export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): S
       const err = toScimError(e);
       if (!isScimError(e)) ctx.logger.error({ err: e }, 'SCIM authentication failed');
       sendError(call.res, err);
+      count('scim.auth', err.status);
       audit.record({
         at: ctx.now(),
         action: 'scim.auth',
@@ -383,6 +387,7 @@ export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): S
     try {
       await route.run(rc, call);
       if (!route.writes) auditRequest(rc, route.action, call, call.res.statusCode, null);
+      else count(route.action, call.res.statusCode);
     } catch (e) {
       const err = toScimError(e);
       if (!isScimError(e)) ctx.logger.error({ err: e, path: call.path }, 'SCIM request failed');
@@ -422,7 +427,10 @@ export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): S
     // '/Users/abc/' is '/Users/abc'; empty segments ('//') are not collapsed.
     const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
     const segments = trimmed === '/' ? [] : trimmed.slice(1).split('/');
-    if (discovery(call, segments)) return;
+    if (discovery(call, segments)) {
+      count('scim.discovery', res.statusCode);
+      return;
+    }
     serve(call, segments).catch((e: unknown) => {
       ctx.logger.error({ err: e, path }, 'SCIM request failed');
       if (!res.headersSent) sendError(res, scimError.internal());

@@ -69,6 +69,19 @@ describe.each(DB_KINDS)('SCIM HTTP layer on %s', (kind) => {
     expect(statuses).toContain(400);
   });
 
+  it('counts requests in /metrics by action and status', async () => {
+    await s.scim.get('/Users?count=1');
+    await s.scim.get('/Users/no-such-user');
+    await scimClient(s.base, 'ghs_not-a-token').get('/Users');
+    await s.scim.get('/ServiceProviderConfig');
+    const text = await (await fetch(`${s.url}/metrics`)).text();
+    const value = (labels: string) => Number(new RegExp(`gatehouse_scim_requests_total\\{${labels}\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    expect(value('action="scim.user.list",status="200"')).toBeGreaterThanOrEqual(1);
+    expect(value('action="scim.user.get",status="404"')).toBeGreaterThanOrEqual(1);
+    expect(value('action="scim.auth",status="401"')).toBeGreaterThanOrEqual(1);
+    expect(value('action="scim.discovery",status="200"')).toBeGreaterThanOrEqual(1);
+  });
+
   it('refuses a declared Content-Length over the limit before reading the body', async () => {
     // The body is never sent: the answer must come from the header alone.
     const res = await new Promise<number>((resolve, reject) => {
