@@ -3,7 +3,9 @@
  * (PostgreSQL bigint as string, SQLite foreign keys and busy waits).
  */
 import knexFactory, { type Knex } from 'knex';
+import { resolve as resolvePath } from 'node:path';
 import pg from 'pg';
+import { checkpointInBackground, FALLBACK_AUTOCHECKPOINT_PAGES } from './sqlite-checkpointer.ts';
 import { migrationSource, MIGRATIONS, type Migration } from './migrations/index.ts';
 
 pg.types.setTypeParser(20, (v: string) => Number.parseInt(v, 10));
@@ -53,6 +55,7 @@ export function openDatabase(config: DatabaseConfig): Knex {
   const { tablePrefix: _prefix, ...rest } = config;
   const base = { ...rest } as Knex.Config;
   if (config.client === 'sqlite3') {
+    const filename = fileOf(config.connection);
     // `sqlite3` is the configuration name of the embedded database; the driver underneath is
     // better-sqlite3 (synchronous: no thread-pool hop per statement, several times cheaper per query).
     base.client = 'better-sqlite3';
@@ -67,6 +70,8 @@ export function openDatabase(config: DatabaseConfig): Knex {
           conn.pragma('journal_mode = WAL');
           // In WAL mode NORMAL never corrupts the file; a power cut may lose the last commits.
           conn.pragma('synchronous = NORMAL');
+          // Checkpoints run in a worker thread (see sqlite-checkpointer.ts); this is the fallback.
+          if (filename !== null) conn.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
         } catch (e) {
           return done(e as Error, conn);
         }
@@ -80,7 +85,26 @@ export function openDatabase(config: DatabaseConfig): Knex {
       max: 1,
     } as Knex.PoolConfig;
   }
-  return knexFactory(base);
+  const knex = knexFactory(base);
+  if (config.client === 'sqlite3') {
+    const filename = fileOf(config.connection);
+    if (filename !== null) {
+      // Checkpoint in the background while a connection to the file is open (the first one
+      // creates it, in WAL mode); the pool's connection events pair up, knex.destroy included.
+      const pool = (knex.client as { pool?: { on(event: string, fn: () => void): void } }).pool;
+      const releases: (() => void)[] = [];
+      pool?.on('createSuccess', () => releases.push(checkpointInBackground(filename)));
+      pool?.on('destroySuccess', () => releases.pop()?.());
+    }
+  }
+  return knex;
+}
+
+/** The database file of a SQLite connection config, absolute; null for an in-memory database. */
+function fileOf(connection: unknown): string | null {
+  const filename = (connection as { filename?: unknown } | null)?.filename;
+  if (typeof filename !== 'string' || filename === '' || filename === ':memory:' || filename.startsWith('file:')) return null;
+  return resolvePath(filename);
 }
 
 export const MIGRATION_TABLE = 'gatehouse_migrations';
