@@ -54,8 +54,8 @@ function cachePreparedStatements(conn: SqliteConnection): void {
 export function openDatabase(config: DatabaseConfig): Knex {
   const { tablePrefix: _prefix, ...rest } = config;
   const base = { ...rest } as Knex.Config;
+  const filename = config.client === 'sqlite3' ? fileOf(config.connection) : null;
   if (config.client === 'sqlite3') {
-    const filename = fileOf(config.connection);
     // `sqlite3` is the configuration name of the embedded database; the driver underneath is
     // better-sqlite3 (synchronous: no thread-pool hop per statement, several times cheaper per query).
     base.client = 'better-sqlite3';
@@ -86,16 +86,13 @@ export function openDatabase(config: DatabaseConfig): Knex {
     } as Knex.PoolConfig;
   }
   const knex = knexFactory(base);
-  if (config.client === 'sqlite3') {
-    const filename = fileOf(config.connection);
-    if (filename !== null) {
-      // Checkpoint in the background while a connection to the file is open (the first one
-      // creates it, in WAL mode); the pool's connection events pair up, knex.destroy included.
-      const pool = (knex.client as { pool?: { on(event: string, fn: () => void): void } }).pool;
-      const releases: (() => void)[] = [];
-      pool?.on('createSuccess', () => releases.push(checkpointInBackground(filename)));
-      pool?.on('destroySuccess', () => releases.pop()?.());
-    }
+  if (filename !== null) {
+    // Checkpoint in the background while a connection to the file is open (the first one
+    // creates it, in WAL mode); the pool's connection events pair up, knex.destroy included.
+    const pool = (knex.client as { pool?: { on(event: string, fn: () => void): void } }).pool;
+    const releases: (() => void)[] = [];
+    pool?.on('createSuccess', () => releases.push(checkpointInBackground(filename)));
+    pool?.on('destroySuccess', () => releases.pop()?.());
   }
   return knex;
 }
