@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatehouseContext } from '../context.ts';
+import type { ApiHandler } from '../gatehouse.ts';
 import { createScimAuditLog, type ScimAuditLog } from './audit-log.ts';
 import { authenticate } from './auth.ts';
 import { runBulk } from './bulk.ts';
@@ -39,10 +40,7 @@ export interface ScimRouterDeps {
  * A node:http handler that also works as Express middleware. `owns(url)` tells whether a request
  * URL is under the SCIM base path (the gateway dispatches on it before Express).
  */
-export interface ScimHandler {
-  (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void;
-  owns(url: string): boolean;
-}
+export type ScimHandler = ApiHandler;
 
 /** What a handler sees of one request. */
 interface Call {
