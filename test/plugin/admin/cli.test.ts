@@ -2,40 +2,23 @@
  * CLI parity for the operator tasks: admin-token mint|list|revoke and overrides add|list|remove,
  * run through the real command line (in process) against a config file.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../support/cli.ts';
+import { cliConfig, runCli } from '../../support/cli.ts';
 import { openStore } from '../../../adapters/backend.ts';
 import { parseConfig } from '../../../plugin/config/parse.ts';
 import { verifyToken } from '../../../plugin/tokens.ts';
-import { createTestDatabase, DB_KINDS, type TestDatabase } from '../../support/db.ts';
+import { DB_KINDS } from '../../support/db.ts';
 
 const run = runCli;
 
 describe.each(DB_KINDS)('admin CLI on %s', (kind) => {
-  let db: TestDatabase;
-  let dir: string;
   let configFile: string;
   let input: Record<string, unknown>;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
-    configFile = join(dir, 'gatehouse.json');
-    input = {
-      server: { sessionSecret: 'test-session-secret-0123456789abcdef' },
-      database: db.config,
-      organizations: [{ id: 'acme-corp', groups: ['developers'] }],
-      providers: [{ id: 'corp-oidc', type: 'oidc', issuer: 'http://127.0.0.1:9/unused', clientId: 'gatehouse' }],
-      log: { level: 'silent' },
-    };
-    writeFileSync(configFile, JSON.stringify(input));
+    ({ configFile, input, close } = await cliConfig(kind, { organizations: [{ id: 'acme-corp', groups: ['developers'] }] }));
   });
-  afterAll(async () => {
-    rmSync(dir, { recursive: true, force: true });
-    await db.drop();
-  });
+  afterAll(() => close());
 
   it('mints an admin token (printed once, stored hashed), lists and revokes it', async () => {
     const minted = await run(['admin-token', 'mint', '--config', configFile, '--name', 'ci']);

@@ -4,15 +4,12 @@
  * `gatehouse scim-token mint|list|revoke` command line.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../support/cli.ts';
+import { cliConfig, runCli } from '../../support/cli.ts';
 import { openStore } from '../../../adapters/backend.ts';
 import { parseConfig } from '../../../plugin/config/parse.ts';
 import { mintToken, verifyToken } from '../../../plugin/tokens.ts';
-import { createTestDatabase, DB_KINDS, type TestDatabase } from '../../support/db.ts';
+import { DB_KINDS } from '../../support/db.ts';
 import { ERROR_SCHEMA, oktaUser, scimClient, startScimServer, type ScimServer } from './helpers.ts';
 
 type Json = Record<string, any>;
@@ -116,27 +113,13 @@ describe.each(DB_KINDS)('SCIM bearer tokens on %s', (kind) => {
 const run = runCli;
 
 describe.each(DB_KINDS)('gatehouse scim-token on %s', (kind) => {
-  let db: TestDatabase;
-  let dir: string;
   let configFile: string;
   let input: Record<string, unknown>;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    dir = mkdtempSync(join(tmpdir(), 'gatehouse-scim-cli-'));
-    configFile = join(dir, 'gatehouse.json');
-    input = {
-      server: { sessionSecret: 'test-session-secret-0123456789abcdef' },
-      database: db.config,
-      providers: [{ id: 'corp-oidc', type: 'oidc', issuer: 'http://127.0.0.1:9/unused', clientId: 'gatehouse' }],
-      scim: { enabled: true },
-      log: { level: 'silent' },
-    };
-    writeFileSync(configFile, JSON.stringify(input));
+    ({ configFile, input, close } = await cliConfig(kind, { scim: { enabled: true } }));
   });
-  afterAll(async () => {
-    rmSync(dir, { recursive: true, force: true });
-    await db.drop();
-  });
+  afterAll(() => close());
 
   it('mints a token shown once (>= 128 random bits), scoped to a provider, lists and revokes it', async () => {
     const minted = await run(['scim-token', 'mint', '--config', configFile, '--name', 'okta-prod', '--provider', 'corp-oidc']);
