@@ -1,25 +1,29 @@
 /**
- * Wires the plugin to real parts from a resolved config: knex store (migrated, organizations
- * seeded), session store, IdP adapters. Library users call `createGatehouseFromConfig` and
- * mount `router`; the standalone gateway does the same.
+ * Builds the ports from a resolved config (knex store migrated and seeded, session store, SAML
+ * caches, IdP adapters, the feature stores) and hands them to the plugin's assembly. The package
+ * entry (`createGatehouse` in index.ts), the standalone gateway and the CLI all come through here.
  */
 import session from 'express-session';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../plugin/config/schema.ts';
-import { createGatehouse, createLogger, type Gatehouse, type GatehouseOptions } from '../plugin/gatehouse.ts';
+import { assembleGatehouse, type Gatehouse, type GatehouseOptions } from '../plugin/gatehouse.ts';
 import { watchCatalog } from '../plugin/admin/catalog.ts';
 import { ConfigError } from '../plugin/errors.ts';
+import { createLogger } from '../plugin/logger.ts';
 import type { IdpAdapter, SamlStateCache } from '../plugin/ports.ts';
+import { resolveSecrets } from '../plugin/secrets.ts';
+import type { WebhooksFeatureOptions } from '../plugin/webhooks/feature.ts';
 import { connectRedis } from './redis/client.ts';
 import { RedisSamlCache } from './redis/saml-cache.ts';
 import { IndexedRedisSessionStore } from './redis/session-store.ts';
 import { createOidcAdapter } from './idp/oidc.ts';
 import { createSamlAdapter } from './idp/saml.ts';
-import { featuresFor } from './features.ts';
 import { KnexSessionStore } from './session/knex-session-store.ts';
 import { migrate, openDatabase } from './store/database.ts';
 import { KnexStore } from './store/knex-store.ts';
+import { KnexScimStore } from './store/scim-store.ts';
+import { KnexWebhookStore } from './store/webhook-store.ts';
 
 export interface BackendOptions {
   /** Public base URL (callback/ACS URLs, metadata); defaults to config.server.baseUrl. */
@@ -27,7 +31,10 @@ export interface BackendOptions {
   logger?: Logger | undefined;
   /** Replace an IdP adapter (tests inject misbehaving peers). */
   idps?: Map<string, IdpAdapter> | undefined;
-  extra?: Partial<Omit<GatehouseOptions, 'config' | 'store' | 'sessionStore' | 'idps'>> | undefined;
+  /** Login hooks and the Azure group-overage resolver, passed to the plugin as they are. */
+  extra?: Pick<GatehouseOptions, 'loginHooks' | 'resolveGroups' | 'metrics'> | undefined;
+  /** Webhook delivery overrides (transport, settings). */
+  webhooks?: WebhooksFeatureOptions | undefined;
   now?: (() => number) | undefined;
   /** How often this instance checks whether another one changed the catalog (default 5 s). */
   catalogPollMs?: number | undefined;
@@ -107,22 +114,24 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
       else if (p.type === 'oidc') idps.set(p.id, createOidcAdapter(p, { baseUrl }));
       else idps.set(p.id, createSamlAdapter(p, { baseUrl, cache: samlCache, ...(opts.now ? { now: opts.now } : {}) }));
     }
-    const features = featuresFor(config, store);
-    const gatehouse = await createGatehouse({
+    const gatehouse = await assembleGatehouse({
       config: { ...config, server: { ...config.server, baseUrl } },
+      secrets: await resolveSecrets(config, store),
       store,
       sessionStore: shared.sessionStore,
       idps,
+      features: {
+        webhooks: new KnexWebhookStore(store.knex, config.database.tablePrefix),
+        scim: new KnexScimStore(store),
+        catalog: { upsertOrganization: (org) => store.seedOrganizations([org]) },
+        audit: (entry) => store.audit(entry),
+        webhookOptions: opts.webhooks,
+      },
       logger,
       now: opts.now,
       ...(opts.extra ?? {}),
-      loginHooks: [...features.flatMap((f) => f.loginHooks ?? []), ...(opts.extra?.loginHooks ?? [])],
-      extensions: [...features.flatMap((f) => f.routers ?? []), ...(opts.extra?.extensions ?? [])],
-      apis: features.flatMap((f) => f.apis ?? []),
     });
-    const stops: (() => Promise<void>)[] = [];
     const sharedState = shared;
-    for (const f of features) if (f.start) stops.push(await f.start(gatehouse.context));
     const sweep = setInterval(() => {
       store.sweepExpired().catch((e: unknown) => logger.warn({ err: e }, 'sweep of expired rows failed'));
     }, 60_000);
@@ -137,7 +146,7 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
       async close() {
         clearInterval(sweep);
         stopCatalogWatch();
-        for (const stop of stops.reverse()) await stop().catch((e: unknown) => logger.warn({ err: e }, 'feature stop failed'));
+        await gatehouse.stop();
         await sharedState.close();
         await store.close();
       },

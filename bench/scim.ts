@@ -17,7 +17,7 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import express from 'express';
 import { startGateway } from '../adapters/gateway/server.ts';
 import { parseConfig } from '../plugin/config/parse.ts';
-import { createLogger } from '../plugin/gatehouse.ts';
+import { createLogger } from '../plugin/logger.ts';
 import { mintToken } from '../plugin/tokens.ts';
 import { createTestDatabase, type DbKind } from '../test/support/db.ts';
 import { benchmarksFile, writeSection } from './lib/docs.ts';

@@ -16,7 +16,7 @@ import os from 'node:os';
 import { createGatehouseFromConfig, type Backend } from '../adapters/backend.ts';
 import { KnexWebhookStore } from '../adapters/store/webhook-store.ts';
 import { parseConfig } from '../plugin/config/parse.ts';
-import { createLogger } from '../plugin/gatehouse.ts';
+import { createLogger } from '../plugin/logger.ts';
 import type { IdpAdapter } from '../plugin/ports.ts';
 import { provisionLogin } from '../plugin/provisioning/login.ts';
 import type { Claims } from '../plugin/types.ts';

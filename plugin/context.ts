@@ -36,6 +36,11 @@ export type LoginHook = (tx: StoreOps, event: LoginEvent) => Promise<void>;
 
 export interface GatehouseContext {
   config: ResolvedConfig;
+  /**
+   * Keys for what Gatehouse signs or encrypts itself (flow cookies, console CSRF tokens, the
+   * gateway's session cookie): `server.sessionSecret` as a list (the first signs, all verify).
+   */
+  secrets: readonly string[];
   store: Store;
   providers: Map<string, ProviderRuntime>;
   catalog: OrgCatalog;

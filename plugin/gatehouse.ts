@@ -1,94 +1,87 @@
 /**
- * Builds the Gatehouse middleware from resolved config and injected ports. The standalone
- * gateway and library users both come through here (see adapters/index.ts for the wiring
- * from a config file or object).
+ * Assembles Gatehouse from a resolved config and the ports the adapters built (store, IdP
+ * adapters, feature stores, session store): the context, the login pipeline, the features
+ * (webhooks, admin API and console, SCIM), and the pieces a host application mounts one by one
+ * (Passport strategies, guards, opt-in routers) or all at once (`router`, the standalone
+ * gateway's).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type ErrorRequestHandler, Router } from 'express';
-import session from 'express-session';
-import pino, { type Logger } from 'pino';
+import { type RequestHandler, Router } from 'express';
+import type session from 'express-session';
+import type { Logger } from 'pino';
 import type { ResolvedConfig } from './config/schema.ts';
 import type { GatehouseContext, LoginHook, ProviderRuntime } from './context.ts';
-import { isGatehouseError } from './errors.ts';
-import { createAuthRouter } from './http/auth-router.ts';
+import { featuresFor, type FeaturePorts } from './features.ts';
+import type { ApiHandler } from './http/api-handler.ts';
+import { createAuthRouter, createMetadataRouter, createWaitingRoomRouter } from './http/auth-router.ts';
+import { loadGatehouseUser, passportUserBridge, type GatehouseUser } from './http/current-user.ts';
+import { FlowCookie } from './http/flow-cookie.ts';
+import { createGatewayRouter, gatewayErrorHandler } from './http/gateway-router.ts';
+import { createGuards, type Guards } from './http/guards.ts';
+import { isHttps } from './http/https.ts';
 import { createMetrics, type Metrics } from './http/metrics.ts';
-import { errorPage } from './http/pages.ts';
-import { sessionUser, wantsHtml } from './http/session.ts';
 import { createClaimsNormalizer } from './login/claims.ts';
+import { createLoginPipeline } from './login/pipeline.ts';
+import { createLogger } from './logger.ts';
 import { catalogFrom, createMappingEngines } from './mapping/index.ts';
+import { GatehouseStrategy } from './passport/strategy.ts';
 import type { IdpAdapter, Store } from './ports.ts';
 import type { Claims } from './types.ts';
 
 export interface GatehouseOptions {
   config: ResolvedConfig;
+  /** Keys Gatehouse signs and encrypts its own cookies and tokens with (first signs, all verify). */
+  secrets: readonly string[];
   store: Store;
-  /** express-session store (database, Redis or memory), built by the adapters. */
+  /** express-session store (database, Redis or memory) of the gateway's own sessions (`router`). */
   sessionStore: session.Store;
   /** One adapter per configured provider id. */
   idps: Map<string, IdpAdapter>;
+  /** Stores of the features (webhooks, SCIM, catalog). */
+  features: FeaturePorts;
   logger?: Logger | undefined;
   metrics?: Metrics | undefined;
   loginHooks?: LoginHook[] | undefined;
   resolveGroups?: ((claims: Claims) => Promise<string[] | null>) | undefined;
-  /** Extra routers mounted after the built-in ones (SCIM, admin API...), built from the context. */
-  extensions?: ((ctx: GatehouseContext) => Router | Promise<Router>)[] | undefined;
-  /**
-   * Stateless APIs (SCIM) built from the context: plain node:http handlers that own a URL prefix,
-   * answered before the session middleware (a bearer-token API has no use for a session).
-   */
-  apis?: ((ctx: GatehouseContext) => ApiHandler | Promise<ApiHandler>)[] | undefined;
   now?: (() => number) | undefined;
 }
 
-/** A node:http handler for every URL it `owns`; usable as Express middleware too. */
-export interface ApiHandler {
-  (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void;
-  owns(url: string): boolean;
-}
+export type DoneCallback<T> = (err: unknown, value?: T) => void;
 
-export interface Gatehouse {
-  /** Mount this on the host app: the APIs, sessions, the user check, `/auth/*`, `/healthz`, `/metrics`, extensions. */
-  router: Router;
-  /**
-   * Serves a request of a stateless API (SCIM) without any framework and returns true, or returns
-   * false for everything else. The standalone gateway calls it before Express; `router` does the
-   * same for apps that only mount the router.
-   */
-  handle(req: IncomingMessage, res: ServerResponse): boolean;
+export interface Gatehouse extends Guards {
   context: GatehouseContext;
+  /** The Passport strategy of a configured provider, named after it. Throws for an unknown id. */
+  strategy(providerId: string): GatehouseStrategy;
+  /** For `passport.serializeUser`: keeps the user id in the session. */
+  serializeUser(user: unknown, done: DoneCallback<string>): void;
+  /** For `passport.deserializeUser`: the user as they are now; `false` once deprovisioned, rejected or deleted. */
+  deserializeUser(id: unknown, done: DoneCallback<GatehouseUser | false>): void;
+  /** SCIM 2.0 at `scim.basePath` as middleware (404 when SCIM is off); passes other URLs on. */
+  scim(): RequestHandler;
+  /** The admin API (`/api`) and console, to mount at `/admin`. */
+  admin(): Router;
+  /** Prometheus text of this instance's metrics. */
+  metrics(): RequestHandler;
+  /** `GET /auth/waiting-room` for users who wait for approval. */
+  waitingRoom(): Router;
+  /** `GET /auth/{provider}/metadata`: SAML SP metadata. */
+  metadata(): Router;
+  /** Everything, as the standalone gateway mounts it (sessions, `/auth/*`, SCIM, admin, `/healthz`, `/metrics`). */
+  router: Router;
+  /** Answers a SCIM request without Express and returns true; false for any other URL. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Stops background work (webhook dispatcher, SCIM audit batching). */
+  stop(): Promise<void>;
 }
 
-/** Logger that never prints secrets, whatever a caller passes in. */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  const options: pino.LoggerOptions = {
-    level,
-    redact: {
-      paths: [
-        'req.headers.authorization',
-        'req.headers.cookie',
-        '*.clientSecret',
-        '*.secret',
-        '*.sessionSecret',
-        '*.token',
-        '*.password',
-        '*.privateKey',
-        'SAMLResponse',
-        '*.SAMLResponse',
-        'code',
-        '*.code_verifier',
-      ],
-      censor: '[redacted]',
-    },
-  };
-  return destination ? pino(options, destination) : pino(options);
-}
-
-export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse> {
+/** Builds Gatehouse over its ports and starts the features' background work. */
+export async function assembleGatehouse(opts: GatehouseOptions): Promise<Gatehouse> {
   const { config, store } = opts;
+  if (opts.secrets.length === 0) throw new TypeError('Gatehouse needs at least one secret');
   const logger = opts.logger ?? createLogger(config.log.level);
   const metrics = opts.metrics ?? createMetrics();
   const catalog = catalogFrom(await store.listOrganizations());
-  const engines = createMappingEngines(config, catalog);
+  const features = featuresFor(config, opts.features);
 
   const providers = new Map<string, ProviderRuntime>();
   config.providers.forEach((p, i) => {
@@ -99,13 +92,14 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
 
   const ctx: GatehouseContext = {
     config,
+    secrets: opts.secrets,
     store,
     providers,
     catalog,
-    engines,
+    engines: createMappingEngines(config, catalog),
     logger,
     metrics,
-    loginHooks: opts.loginHooks ?? [],
+    loginHooks: [...features.flatMap((f) => f.loginHooks ?? []), ...(opts.loginHooks ?? [])],
     resolveGroups: opts.resolveGroups,
     now: opts.now ?? Date.now,
   };
@@ -115,57 +109,77 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
     ctx.catalog = fresh;
   };
 
-  const secrets = Array.isArray(config.server.sessionSecret) ? config.server.sessionSecret : [config.server.sessionSecret];
-  const secure = (config.server.baseUrl ?? '').startsWith('https://');
-  const apis = await Promise.all((opts.apis ?? []).map((build) => build(ctx)));
-  const handle = (req: IncomingMessage, res: ServerResponse): boolean => {
-    const url = req.url ?? '/';
-    const api = apis.find((a) => a.owns(url));
-    if (!api) return false;
-    api(req, res);
-    return true;
-  };
-  const router = Router();
-  router.use((req, res, next) => {
-    const api = apis.find((a) => a.owns(req.url));
-    if (api) api(req, res, next);
-    else next();
-  });
-  router.use(
-    session({
-      name: config.sessions.cookieName,
-      secret: secrets,
-      store: opts.sessionStore,
-      resave: false,
-      saveUninitialized: false,
-      rolling: false,
-      proxy: config.server.trustProxy !== false ? true : undefined,
-      cookie: { httpOnly: true, sameSite: 'lax', secure, maxAge: config.server.sessionMaxAgeMs, path: '/' },
-    }),
-  );
-  router.use(sessionUser(ctx));
-  router.use(createAuthRouter(ctx));
-  router.get('/healthz', async (_req, res) => {
-    try {
-      await store.ping();
-      res.json({ status: 'ok' });
-    } catch {
-      res.status(503).json({ status: 'unavailable' });
-    }
-  });
-  router.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
-  for (const ext of opts.extensions ?? []) router.use(await ext(ctx));
+  const apis = await Promise.all(features.flatMap((f) => f.apis ?? []).map((build) => build(ctx)));
+  const admin = Router();
+  admin.use(passportUserBridge());
+  const [api, consoleRouter] = await Promise.all(features.flatMap((f) => f.adminRouters ?? []).map((build) => build(ctx)));
+  if (api) admin.use('/api', api);
+  if (consoleRouter) admin.use(consoleRouter);
+  admin.use(gatewayErrorHandler(ctx));
 
-  const onError: ErrorRequestHandler = (err: unknown, req, res, next) => {
-    if (res.headersSent) return next(err);
-    const status = isGatehouseError(err) ? err.status : (err as { status?: number }).status ?? 500;
-    if (status >= 500) logger.error({ err, path: req.path }, 'request failed');
-    const message = isGatehouseError(err) ? err.message : status < 500 ? 'Bad request' : 'Internal error';
-    if (wantsHtml(req)) res.status(status).type('html').send(errorPage(status, message));
-    else res.status(status).json({ error: isGatehouseError(err) ? err.code : 'ERR_INTERNAL', message });
+  const metricsHandler: RequestHandler = (_req, res, next) => {
+    metrics.registry.metrics().then((text) => res.type(metrics.registry.contentType).send(text), next);
   };
-  router.use(onError);
-  return { router, handle, context: ctx };
+  const waitingRoom = Router().use(passportUserBridge(), createWaitingRoomRouter(ctx));
+  const metadata = createMetadataRouter(ctx);
+  const router = createGatewayRouter(ctx, {
+    apis,
+    sessionStore: opts.sessionStore,
+    auth: [createAuthRouter(ctx), metadata, createWaitingRoomRouter(ctx)],
+    metrics: metricsHandler,
+    admin,
+  });
+
+  const login = createLoginPipeline(ctx);
+  // Library strategies may run on any route of the host app: their flow cookie covers the whole site.
+  const flows = new FlowCookie({ secrets: ctx.secrets, secure: isHttps(ctx), path: '/' });
+  const strategies = new Map<string, GatehouseStrategy>();
+  const scim: RequestHandler = (req, res, next) => {
+    const owner = apis.find((a) => a.owns(req.url));
+    if (owner) owner(req, res, next);
+    else next();
+  };
+
+  const stops: (() => Promise<void>)[] = [];
+  for (const f of features) if (f.start) stops.push(await f.start(ctx));
+
+  return {
+    context: ctx,
+    ...createGuards(ctx),
+    strategy(providerId) {
+      if (!providers.has(providerId)) throw new TypeError(`no provider "${providerId}" in the config (providers: ${[...providers.keys()].join(', ') || 'none'})`);
+      let s = strategies.get(providerId);
+      if (!s) {
+        s = new GatehouseStrategy({ providerId, login, store, flows, waitingRoomMessage: config.waitingRoom.message });
+        strategies.set(providerId, s);
+      }
+      return s;
+    },
+    serializeUser(user, done) {
+      const id = (user as { id?: unknown } | null)?.id;
+      if (typeof id !== 'string') return done(new TypeError('serializeUser: not a Gatehouse user (no string id)'));
+      done(null, id);
+    },
+    deserializeUser(id, done) {
+      if (typeof id !== 'string') return done(null, false);
+      loadGatehouseUser(store, id).then((u) => done(null, u ?? false), (e: unknown) => done(e));
+    },
+    scim: () => scim,
+    admin: () => admin,
+    metrics: () => metricsHandler,
+    waitingRoom: () => waitingRoom,
+    metadata: () => metadata,
+    router,
+    handle(req, res) {
+      const api = apis.find((a) => a.owns(req.url ?? '/'));
+      if (!api) return false;
+      api(req, res);
+      return true;
+    },
+    async stop() {
+      for (const stop of stops.reverse()) await stop().catch((e: unknown) => logger.warn({ err: e }, 'feature stop failed'));
+    },
+  };
 }
+
+export type { ApiHandler };

@@ -172,6 +172,8 @@ export interface StoreOps {
 
   getSetting<T = unknown>(key: string): Promise<T | null>;
   setSetting(key: string, value: unknown): Promise<void>;
+  /** Stores `value` unless the key has one already; returns the value stored (first writer wins). */
+  claimSetting<T>(key: string, value: T): Promise<T>;
 
   audit(entry: AuditEntry): Promise<void>;
   listAudit(filter: AuditFilter): Promise<{ entries: AuditRecord[]; nextCursor: string | null }>;

@@ -1,7 +1,7 @@
 /** Shared helpers for CLI commands: load config, open the backend, close it afterwards. */
 import { loadConfigFile } from '../config/load.ts';
 import { createGatehouseFromConfig, type Backend } from '../backend.ts';
-import { createLogger } from '../../plugin/gatehouse.ts';
+import { createLogger } from '../../plugin/logger.ts';
 import { GatehouseError } from '../../plugin/errors.ts';
 
 export async function withBackend<T>(configFile: string, fn: (backend: Backend) => Promise<T>): Promise<T> {

@@ -6,7 +6,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { ResolvedConfig } from '../../plugin/config/schema.ts';
-import { summarizeMemberships } from '../../plugin/http/auth-router.ts';
+import { ConfigError } from '../../plugin/errors.ts';
+import { summarizeMemberships } from '../../plugin/http/current-user.ts';
 import { escapeHtml, page } from '../../plugin/http/pages.ts';
 import { createGatehouseFromConfig, type Backend, type BackendOptions } from '../backend.ts';
 
@@ -47,6 +48,8 @@ function landing(backend: Backend): express.RequestHandler {
 }
 
 export async function startGateway(config: ResolvedConfig, opts: BackendOptions = {}): Promise<Gateway> {
+  // The gateway's own session cookie is signed with it; rotation is a list (docs/deployment.md).
+  if (config.server.sessionSecret === undefined) throw new ConfigError('server.sessionSecret', 'required to run the gateway (16 characters or more)');
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.server.trustProxy);

@@ -61,7 +61,7 @@ export function createOidcAdapter(provider: OidcProviderConfig, deps: OidcAdapte
   if (issuer.protocol !== 'https:' && !allowInsecure) {
     throw new ConfigError(`providers.${id}.issuer`, 'must be https (set allowInsecureRequests: true to allow plain http)');
   }
-  const redirectUri = oidcRedirectUri(deps.baseUrl, id);
+  const redirectUri = provider.callbackUrl ?? oidcRedirectUri(deps.baseUrl, id);
   const scope = (provider.scopes.includes('openid') ? provider.scopes : ['openid', ...provider.scopes]).join(' ');
   const flowMaxAgeMs = deps.flowMaxAgeMs ?? 15 * 60 * 1000;
   const now = deps.now ?? Date.now;

@@ -9,7 +9,7 @@ import type { SamlProviderConfig } from '../../plugin/config/schema.ts';
 
 export interface ResolvedSamlOptions {
   providerId: string;
-  /** `${baseUrl}/auth/${id}/callback`: HTTP-POST ACS, expected Destination and Recipient. */
+  /** The provider's `callbackUrl`, else `${baseUrl}/auth/${id}/callback`: HTTP-POST ACS, expected Destination and Recipient. */
   acsUrl: string;
   entryPoint: string;
   idpIssuer: string;
@@ -49,7 +49,7 @@ export function resolveSamlOptions(provider: SamlProviderConfig, baseUrl: string
   }
   return {
     providerId: provider.id,
-    acsUrl: acsUrlFor(baseUrl, provider.id),
+    acsUrl: provider.callbackUrl ?? acsUrlFor(baseUrl, provider.id),
     entryPoint: provider.entryPoint,
     idpIssuer: provider.idpIssuer,
     spEntityId: provider.issuer,

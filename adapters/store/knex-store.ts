@@ -385,6 +385,11 @@ export class KnexOps implements StoreOps {
       .merge(['value', 'updated_at']);
   }
 
+  async claimSetting<T>(key: string, value: T): Promise<T> {
+    await this.db(this.t('settings')).insert({ key, value: JSON.stringify(value), updated_at: this.now() }).onConflict('key').ignore();
+    return (await this.getSetting<T>(key)) as T;
+  }
+
   async audit(entry: AuditEntry): Promise<void> {
     await this.db(this.t('audit')).insert({
       at: this.now(),

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { createGatehouseFromConfig, type Backend } from '../../adapters/backend.ts';
-import { createLogger } from '../../plugin/gatehouse.ts';
+import { createLogger } from '../../plugin/logger.ts';
 import { parseConfig } from '../../plugin/config/parse.ts';
 import type { ConfigInput } from '../../plugin/config/schema.ts';
 import type { GatehouseContext } from '../../plugin/context.ts';

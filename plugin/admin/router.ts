@@ -52,6 +52,7 @@ export function adminRoutes(ctx: GatehouseContext, deps: AdminDeps): RouteDef[] 
   return routes;
 }
 
+/** The admin API's router, relative to where it is mounted (`/admin/api`). */
 export function createAdminRouter(ctx: GatehouseContext, deps: AdminDeps = {}): Router {
   const api = Router();
   const auth = adminAuth(ctx);
@@ -77,8 +78,5 @@ export function createAdminRouter(ctx: GatehouseContext, deps: AdminDeps = {}): 
   // Unknown routes answer 404 only to callers who may see the API at all.
   api.use(auth, (req, _res, next) => next(new GatehouseError('ERR_NOT_FOUND', `no admin route ${req.method} ${ADMIN_API_BASE}${req.path}`)));
   api.use(adminErrorHandler(ctx.logger));
-
-  const router = Router();
-  router.use(ADMIN_API_BASE, api);
-  return router;
+  return api;
 }

@@ -84,6 +84,8 @@ const providerBase = {
   provisioning: provisioningSchema.optional(),
   /** Trust the IdP's email without an email_verified claim (SAML IdPs rarely send one). */
   trustEmail: z.boolean().optional(),
+  /** The OIDC redirect URI / SAML ACS URL, when not `{server.baseUrl}/auth/{id}/callback`. */
+  callbackUrl: z.string().url().optional(),
 };
 
 const oidcProvider = z
@@ -141,11 +143,13 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(3000),
         host: z.string().default('127.0.0.1'),
         baseUrl: z.string().url().optional(),
-        sessionSecret: z.union([z.string().min(16), z.array(z.string().min(16)).min(1)]),
+        /** Required by the standalone gateway; a library user whose app owns the sessions may leave it out. */
+        sessionSecret: z.union([z.string().min(16), z.array(z.string().min(16)).min(1)]).optional(),
         trustProxy: z.union([z.boolean(), z.number(), z.string()]).default(false),
         sessionMaxAgeMs: z.number().int().positive().default(8 * 60 * 60 * 1000),
       })
-      .strict(),
+      .strict()
+      .default({ port: 3000, host: '127.0.0.1', trustProxy: false, sessionMaxAgeMs: 8 * 60 * 60 * 1000 }),
     database: z
       .object({
         client: z.enum(['sqlite3', 'pg', 'mysql2']).default('sqlite3'),

@@ -23,7 +23,7 @@ export function createCsrf(secrets: readonly string[]): Csrf {
   const derive = (secret: string, sessionId: string) => createHmac('sha256', secret).update(LABEL + sessionId).digest('base64url');
 
   function matches(req: Request, presented: string): boolean {
-    if (!req.sessionID || !req.session?.gatehouse) return false;
+    if (!req.sessionID || !req.gatehouseUser) return false;
     const given = Buffer.from(presented);
     // Every secret verifies, so rotating the session secret does not break open forms.
     return secrets.some((s) => {
@@ -34,7 +34,7 @@ export function createCsrf(secrets: readonly string[]): Csrf {
 
   return {
     tokenFor(req) {
-      return req.sessionID && req.session?.gatehouse ? derive(secrets[0]!, req.sessionID) : '';
+      return req.sessionID && req.gatehouseUser ? derive(secrets[0]!, req.sessionID) : '';
     },
     verify(req, _res, next) {
       if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next();

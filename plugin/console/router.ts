@@ -10,7 +10,7 @@ import express, { Router, type NextFunction, type Request, type RequestHandler, 
 import type { AdminDeps } from '../admin/router.ts';
 import type { GatehouseContext } from '../context.ts';
 import { isGatehouseError } from '../errors.ts';
-import { safeReturnTo } from '../http/auth-router.ts';
+import { safeReturnTo } from '../http/return-to.ts';
 import { createConsoleApi, sessionActor } from './api.ts';
 import { ASSETS_PATH, serveAssets } from './assets.ts';
 import { createCsrf } from './csrf.ts';
@@ -21,7 +21,8 @@ import { barePage, consolePage, type Flash, type NavKey, type View } from './lay
 import * as access from './pages/access.ts';
 import { auditPage } from './pages/audit.ts';
 import { explainAction, explainFormPage } from './pages/explain.ts';
-import { isHttps, renderForbidden, renderSignIn } from './pages/public.ts';
+import { isHttps } from '../http/https.ts';
+import { renderForbidden, renderSignIn } from './pages/public.ts';
 import * as users from './pages/users.ts';
 import * as webhooks from './pages/webhooks.ts';
 
@@ -45,8 +46,7 @@ function consoleReturnTo(value: unknown): string {
 
 export function createConsoleRouter(ctx: GatehouseContext, deps: ConsoleDeps = {}): Router {
   const api = createConsoleApi(ctx, deps);
-  const secrets = Array.isArray(ctx.config.server.sessionSecret) ? ctx.config.server.sessionSecret : [ctx.config.server.sessionSecret];
-  const csrf = createCsrf(secrets);
+  const csrf = createCsrf(ctx.secrets);
   const hidden = new Set<NavKey>(deps.webhooks ? [] : ['webhooks']);
   const form = express.urlencoded({ extended: false, limit: '256kb', parameterLimit: 500 });
 
@@ -193,6 +193,6 @@ export function createConsoleRouter(ctx: GatehouseContext, deps: ConsoleDeps = {
 
   const router = Router();
   // The JSON admin API lives under /admin/api with its own auth; the console leaves it alone.
-  router.use(CONSOLE_BASE, (req, res, next) => (req.path === '/api' || req.path.startsWith('/api/') ? next('router') : c(req, res, next)));
+  router.use((req, res, next) => (req.path === '/api' || req.path.startsWith('/api/') ? next('router') : c(req, res, next)));
   return router;
 }

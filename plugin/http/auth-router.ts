@@ -1,46 +1,18 @@
 /**
- * `/auth/*`: login start, IdP callback (OIDC redirect / SAML ACS), SP metadata, logout,
- * waiting room and `/auth/me`.
+ * `/auth/*` of the standalone gateway: login start, IdP callback (OIDC redirect / SAML ACS),
+ * logout and `/auth/me`; the SP metadata and the waiting room are routers of their own, which a
+ * library user mounts one by one.
  */
-import express, { type Request, type Response, Router } from 'express';
+import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import type { GatehouseContext, ProviderRuntime } from '../context.ts';
-import { GatehouseError, isGatehouseError } from '../errors.ts';
-import { provisionLogin } from '../provisioning/login.ts';
-import type { Claims, Membership } from '../types.ts';
+import { createLoginPipeline } from '../login/pipeline.ts';
+import { summarizeMemberships } from './current-user.ts';
 import { FlowCookie } from './flow-cookie.ts';
+import { isHttps } from './https.ts';
+import { safeReturnTo } from './return-to.ts';
 import { sendWaitingRoom } from '../console/pages/public.ts';
 import { errorPage } from './pages.ts';
 import { WAITING_ROOM_PATH, wantsHtml } from './session.ts';
-
-/** Only same-origin relative paths; anything else falls back to `/`. */
-export function safeReturnTo(value: unknown): string {
-  if (typeof value !== 'string' || value === '') return '/';
-  if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return '/';
-  if (/[\u0000-\u001f]/.test(value)) return '/';
-  return value;
-}
-
-const OUTCOME_BY_CODE: Partial<Record<GatehouseError['code'], string>> = {
-  ERR_INVALID_ASSERTION: 'invalid_assertion',
-  ERR_STATE_MISMATCH: 'invalid_state',
-  ERR_NOT_ALLOWLISTED: 'not_allowlisted',
-  ERR_POLICY_REJECTED: 'rejected_by_policy',
-  ERR_USER_REJECTED: 'user_rejected',
-  ERR_USER_DEPROVISIONED: 'deprovisioned',
-  ERR_NO_ENTITLEMENT: 'no_entitlement',
-  ERR_EMAIL_CONFLICT: 'email_conflict',
-};
-
-/** Groups membership rows per organization for `/auth/me`. */
-export function summarizeMemberships(rows: Membership[]): { organization: string; roles: string[]; groups: string[] }[] {
-  const byOrg = new Map<string, { roles: Set<string>; groups: Set<string> }>();
-  for (const m of rows) {
-    let e = byOrg.get(m.organization);
-    if (!e) byOrg.set(m.organization, (e = { roles: new Set(), groups: new Set() }));
-    (m.kind === 'role' ? e.roles : e.groups).add(m.name);
-  }
-  return [...byOrg].map(([organization, e]) => ({ organization, roles: [...e.roles].sort(), groups: [...e.groups].sort() }));
-}
 
 function regenerate(req: Request): Promise<void> {
   return new Promise((resolve, reject) => req.session.regenerate((e: unknown) => (e ? reject(e) : resolve())));
@@ -51,12 +23,12 @@ function save(req: Request): Promise<void> {
 
 export function createAuthRouter(ctx: GatehouseContext): Router {
   const router = Router();
-  const secrets = Array.isArray(ctx.config.server.sessionSecret) ? ctx.config.server.sessionSecret : [ctx.config.server.sessionSecret];
-  const flows = new FlowCookie({ secrets, secure: (ctx.config.server.baseUrl ?? '').startsWith('https://') });
+  const flows = new FlowCookie({ secrets: ctx.secrets, secure: isHttps(ctx) });
   const form = express.urlencoded({ extended: false, limit: '2mb' });
 
+  const login = createLoginPipeline(ctx);
   const providerOf = (req: Request, res: Response): ProviderRuntime | null => {
-    const p = ctx.providers.get(String(req.params.provider));
+    const p = login.provider(String(req.params.provider));
     if (!p) {
       res.status(404).type('text/plain').send('unknown provider');
       return null;
@@ -70,7 +42,7 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
     try {
       // Other providers' (or tabs') pending logins in the same browser are kept.
       const flow = flows.read(req);
-      const url = await p.adapter.begin({ flow, returnTo: safeReturnTo(req.query.returnTo) });
+      const url = await login.begin(p, flow, safeReturnTo(req.query.returnTo));
       flows.write(res, flow);
       res.redirect(302, url);
     } catch (e) {
@@ -78,71 +50,33 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
     }
   });
 
-  const callback = async (req: Request, res: Response): Promise<void> => {
+  const callback = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const p = providerOf(req, res);
     if (!p) return;
-    const started = process.hrtime.bigint();
-    let claims: Claims | null = null;
-    let outcome = 'error';
     const flow = flows.read(req);
+    const url = new URL(req.originalUrl, 'http://callback.invalid');
+    const outcome = await login.complete(p, flow, { method: req.method, url, body: (req.body ?? {}) as Record<string, unknown> });
+    // The adapter consumed what it used; keep the rest (another tab's pending login).
+    flows.write(res, flow);
+    if (!outcome.ok) {
+      if (wantsHtml(req)) res.status(outcome.status).type('html').send(errorPage(outcome.status, outcome.message));
+      else res.status(outcome.status).json({ error: outcome.code, message: outcome.message });
+      return;
+    }
+    const { result } = outcome;
     try {
-      const url = new URL(req.originalUrl, 'http://callback.invalid');
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      let assertion: Awaited<ReturnType<typeof p.adapter.complete>>;
-      try {
-        assertion = await p.adapter.complete({ flow, method: req.method, url, body });
-      } finally {
-        // The adapter consumed what it used; keep the rest (another tab's pending login).
-        flows.write(res, flow);
-      }
-      claims = p.normalize(assertion);
-      const result = await provisionLogin(ctx, claims);
-      outcome = result.pending ? 'pending' : result.created ? 'created' : 'success';
       // A fresh session id at login: no fixation.
       await regenerate(req);
       req.session.gatehouse = { userId: result.user.id, provider: p.config.id, loginAt: ctx.now() };
       await save(req);
-      ctx.logger.info({ provider: p.config.id, userId: result.user.id, outcome }, 'login');
-      res.redirect(302, result.pending ? WAITING_ROOM_PATH : safeReturnTo(assertion.returnTo));
     } catch (e) {
-      const err = isGatehouseError(e) ? e : null;
-      outcome = err ? (OUTCOME_BY_CODE[err.code] ?? 'error') : 'error';
-      const status = err ? err.status : 500;
-      if (!err) ctx.logger.error({ err: e, provider: p.config.id }, 'login failed unexpectedly');
-      else ctx.logger.warn({ provider: p.config.id, code: err.code, reason: err.details?.reason }, 'login refused');
-      await ctx.store
-        .audit({
-          action: 'login',
-          outcome,
-          actor: `idp:${p.config.id}`,
-          provider: p.config.id,
-          subject: claims?.subject ?? null,
-          userId: typeof err?.details?.userId === 'string' ? err.details.userId : null,
-          reason: err ? err.message : 'internal error',
-          details: { code: err?.code ?? 'ERR_INTERNAL', ...(err?.details ?? {}), ...(claims?.email ? { email: claims.email } : {}) },
-        })
-        .catch((auditErr: unknown) => ctx.logger.error({ err: auditErr }, 'audit write failed'));
-      const message = err ? err.message : 'Sign-in failed because of an internal error.';
-      if (wantsHtml(req)) res.status(status).type('html').send(errorPage(status, message));
-      else res.status(status).json({ error: err?.code ?? 'ERR_INTERNAL', message });
-    } finally {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      ctx.metrics.logins.inc({ provider: p.config.id, outcome });
-      ctx.metrics.loginDuration.observe({ provider: p.config.id, outcome }, seconds);
+      next(e);
+      return;
     }
+    res.redirect(302, result.pending ? WAITING_ROOM_PATH : safeReturnTo(outcome.returnTo));
   };
   router.get('/auth/:provider/callback', callback);
   router.post('/auth/:provider/callback', form, callback);
-
-  router.get('/auth/:provider/metadata', (req, res) => {
-    const p = providerOf(req, res);
-    if (!p) return;
-    if (!p.adapter.metadata) {
-      res.status(404).type('text/plain').send('no metadata for this provider type');
-      return;
-    }
-    res.type('application/samlmetadata+xml').send(p.adapter.metadata());
-  });
 
   router.post('/auth/logout', (req, res, next) => {
     const userId = req.gatehouseUser?.id;
@@ -153,17 +87,6 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
       if (wantsHtml(req)) res.redirect(302, '/');
       else res.status(204).end();
     });
-  });
-
-  router.get(WAITING_ROOM_PATH, (req, res, next) => {
-    const u = req.gatehouseUser;
-    if (u?.status === 'active') return res.redirect(302, '/');
-    if (!u) {
-      res.status(401).type('html').send(errorPage(401, 'You are not signed in.'));
-      return;
-    }
-    // One layout with the admin console (plugin/console), with its security headers.
-    sendWaitingRoom(req, res, ctx, next);
   });
 
   router.get('/auth/me', async (req, res, next) => {
@@ -186,6 +109,42 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
     } catch (e) {
       next(e);
     }
+  });
+
+  return router;
+}
+
+/** `GET /auth/{provider}/metadata`: the SAML SP metadata of each SAML provider (404 for OIDC). */
+export function createMetadataRouter(ctx: GatehouseContext): Router {
+  const router = Router();
+  router.get('/auth/:provider/metadata', (req, res) => {
+    const p = ctx.providers.get(String(req.params.provider));
+    if (!p) {
+      res.status(404).type('text/plain').send('unknown provider');
+      return;
+    }
+    if (!p.adapter.metadata) {
+      res.status(404).type('text/plain').send('no metadata for this provider type');
+      return;
+    }
+    res.type('application/samlmetadata+xml').send(p.adapter.metadata());
+  });
+
+  return router;
+}
+
+/** `GET /auth/waiting-room`: where a user waiting for approval is told what happens next. */
+export function createWaitingRoomRouter(ctx: GatehouseContext): Router {
+  const router = Router();
+  router.get(WAITING_ROOM_PATH, (req, res, next) => {
+    const u = req.gatehouseUser;
+    if (u?.status === 'active') return res.redirect(302, '/');
+    if (!u) {
+      res.status(401).type('html').send(errorPage(401, 'You are not signed in.'));
+      return;
+    }
+    // One layout with the admin console (plugin/console), with its security headers.
+    sendWaitingRoom(req, res, ctx, next);
   });
 
   return router;

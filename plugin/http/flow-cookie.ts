@@ -14,9 +14,11 @@ export const FLOW_COOKIE = 'gatehouse.flow';
 const MAX_AGE_MS = 15 * 60 * 1000;
 
 export interface FlowCookieOptions {
-  secrets: string[];
+  secrets: readonly string[];
   secure: boolean;
   name?: string;
+  /** Cookie path (default `/auth/`, where the gateway's login and callback routes live). */
+  path?: string;
 }
 
 function keyOf(secret: string): Buffer {
@@ -73,12 +75,12 @@ export class FlowCookie {
       secure: this.opts.secure,
       sameSite: this.opts.secure ? 'none' : 'lax',
       maxAge: MAX_AGE_MS,
-      path: '/auth/',
+      path: this.opts.path ?? '/auth/',
     });
   }
 
   clear(res: Response): void {
-    res.clearCookie(this.name, { path: '/auth/', httpOnly: true, secure: this.opts.secure, sameSite: this.opts.secure ? 'none' : 'lax' });
+    res.clearCookie(this.name, { path: this.opts.path ?? '/auth/', httpOnly: true, secure: this.opts.secure, sameSite: this.opts.secure ? 'none' : 'lax' });
   }
 }
 

@@ -70,12 +70,3 @@ export function sessionUser(ctx: GatehouseContext): RequestHandler {
     }, next);
   };
 }
-
-/** For the host application's routes: 401 without an active user. */
-export function requireUser(): RequestHandler {
-  return (req, res, next) => {
-    const u = req.gatehouseUser;
-    if (!u || u.status !== 'active') return res.status(401).json({ error: 'unauthenticated' });
-    next();
-  };
-}

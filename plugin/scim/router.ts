@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatehouseContext } from '../context.ts';
-import type { ApiHandler } from '../gatehouse.ts';
+import type { ApiHandler } from '../http/api-handler.ts';
 import { createScimAuditLog, type ScimAuditLog } from './audit-log.ts';
 import { authenticate } from './auth.ts';
 import { runBulk } from './bulk.ts';

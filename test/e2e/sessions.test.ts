@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../../adapters/gateway/server.ts';
 import { parseConfig } from '../../plugin/config/parse.ts';
-import { createLogger } from '../../plugin/gatehouse.ts';
+import { createLogger } from '../../plugin/logger.ts';
 import { Agent } from '../support/agent.ts';
 import { DB_KINDS } from '../support/db.ts';
 import { OIDC_ID, SAML_ID, startHarness, type Harness } from '../support/harness.ts';

@@ -8,7 +8,7 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type Gateway } from '../../adapters/gateway/server.ts';
 import { parseConfig } from '../../plugin/config/parse.ts';
-import { createLogger } from '../../plugin/gatehouse.ts';
+import { createLogger } from '../../plugin/logger.ts';
 import { rejectUser } from '../../plugin/provisioning/approval.ts';
 import { Agent } from '../support/agent.ts';
 import { SAML_ID, startHarness, type Harness } from '../support/harness.ts';

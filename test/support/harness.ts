@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseConfig } from '../../plugin/config/parse.ts';
 import type { ConfigInput } from '../../plugin/config/schema.ts';
-import { createLogger } from '../../plugin/gatehouse.ts';
+import { createLogger } from '../../plugin/logger.ts';
 import { startGateway, type Gateway } from '../../adapters/gateway/server.ts';
 import { startOidcIdp, type DemoOidcIdp, type DemoUser as OidcUser } from '../../adapters/demo/oidc-idp.ts';
 import { startSamlIdp, type SamlIdp } from '../../adapters/demo/saml-idp.ts';

@@ -1,7 +1,7 @@
 /** Users, the waiting room and overrides. */
 import type { GatehouseContext } from '../../context.ts';
 import { GatehouseError } from '../../errors.ts';
-import { summarizeMemberships } from '../../http/auth-router.ts';
+import { summarizeMemberships } from '../../http/current-user.ts';
 import { approveUser, rejectUser } from '../../provisioning/approval.ts';
 import { addOverride, removeOverride } from '../overrides.ts';
 import { route, type RouteDef } from '../registry.ts';

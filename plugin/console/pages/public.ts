@@ -6,6 +6,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { GatehouseContext } from '../../context.ts';
 import { CONSOLE_CSS } from '../assets.ts';
 import { cspHash, securityHeaders } from '../headers.ts';
+import { isHttps } from '../../http/https.ts';
 import { html } from '../html.ts';
 import { barePage } from '../layout.ts';
 
@@ -27,9 +28,6 @@ export function renderWaitingRoom(message: string): string {
 }
 
 const waitingRoomHeaders = new Map<boolean, RequestHandler>();
-
-/** True when the gateway is served over https (HSTS, upgrade-insecure-requests). */
-export const isHttps = (ctx: GatehouseContext): boolean => (ctx.config.server.baseUrl ?? '').startsWith('https://');
 
 /** Sends the waiting room with the console's security headers (CSP allowing its inline style). */
 export function sendWaitingRoom(req: Request, res: Response, ctx: GatehouseContext, next: NextFunction): void {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGatehouseFromConfig, type Backend } from '../../../adapters/backend.ts';
 import { addCatalogName, createOrganization } from '../../../plugin/admin/catalog.ts';
 import { parseConfig } from '../../../plugin/config/parse.ts';
-import { createLogger } from '../../../plugin/gatehouse.ts';
+import { createLogger } from '../../../plugin/logger.ts';
 import { createTestDatabase, DB_KINDS, type TestDatabase } from '../../support/db.ts';
 
 async function eventually<T>(read: () => T | Promise<T>, ok: (v: T) => boolean, ms = 5_000): Promise<T> {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { startGateway, type Gateway } from '../../../adapters/gateway/server.ts';
 import { parseConfig } from '../../../plugin/config/parse.ts';
 import type { ConfigInput } from '../../../plugin/config/schema.ts';
-import { createLogger } from '../../../plugin/gatehouse.ts';
+import { createLogger } from '../../../plugin/logger.ts';
 import type { IdpAdapter } from '../../../plugin/ports.ts';
 import { mintToken } from '../../../plugin/tokens.ts';
 import { createTestDatabase, type DbKind, type TestDatabase } from '../../support/db.ts';

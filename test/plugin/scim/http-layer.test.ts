@@ -10,7 +10,7 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGatehouseFromConfig, type Backend } from '../../../adapters/backend.ts';
 import { parseConfig } from '../../../plugin/config/parse.ts';
-import { createLogger } from '../../../plugin/gatehouse.ts';
+import { createLogger } from '../../../plugin/logger.ts';
 import { mintToken } from '../../../plugin/tokens.ts';
 import { createTestDatabase, DB_KINDS, type TestDatabase } from '../../support/db.ts';
 import { ORGS, USER_SCHEMA, scimClient, startScimServer, type ScimServer } from './helpers.ts';

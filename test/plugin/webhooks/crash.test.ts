@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { createGatehouseFromConfig } from '../../../adapters/backend.ts';
 import { parseConfig } from '../../../plugin/config/parse.ts';
 import type { ConfigInput } from '../../../plugin/config/schema.ts';
-import { createLogger } from '../../../plugin/gatehouse.ts';
+import { createLogger } from '../../../plugin/logger.ts';
 import { createTestDatabase, DB_KINDS } from '../../support/db.ts';
 import { PROVIDER, startReceiver, stubIdp, webhookSecret } from './support.ts';
 

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGatehouseFromConfig, type Backend } from '../../../adapters/backend.ts';
 import { openDatabase } from '../../../adapters/store/database.ts';
 import { KnexWebhookStore } from '../../../adapters/store/webhook-store.ts';
-import { createLogger } from '../../../plugin/gatehouse.ts';
+import { createLogger } from '../../../plugin/logger.ts';
 import { provisionLogin } from '../../../plugin/provisioning/login.ts';
 import {
   createDispatcher,

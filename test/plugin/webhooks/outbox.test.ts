@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGatehouseFromConfig, type Backend } from '../../../adapters/backend.ts';
 import { KnexWebhookStore } from '../../../adapters/store/webhook-store.ts';
 import type { LoginHook } from '../../../plugin/context.ts';
-import { createLogger } from '../../../plugin/gatehouse.ts';
+import { createLogger } from '../../../plugin/logger.ts';
 import { setPolicy } from '../../../plugin/login/gate.ts';
 import { provisionLogin } from '../../../plugin/provisioning/login.ts';
 import type { WebhookBody } from '../../../plugin/webhooks/payload.ts';

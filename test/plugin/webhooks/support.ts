@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { parseConfig } from '../../../plugin/config/parse.ts';
 import type { ConfigInput, ResolvedConfig } from '../../../plugin/config/schema.ts';
-import { createLogger } from '../../../plugin/gatehouse.ts';
+import { createLogger } from '../../../plugin/logger.ts';
 import type { IdpAdapter } from '../../../plugin/ports.ts';
 import type { Claims } from '../../../plugin/types.ts';
 import { generateSecret } from '../../../plugin/webhooks/signing.ts';

@@ -1,29 +1,24 @@
 /**
- * Webhooks as a gateway feature: the outbox login hook, config endpoints upserted at start, and
- * the dispatcher (unless `webhookDelivery.dispatch` is false in this process).
+ * Webhooks as a feature: the outbox login hook, config endpoints upserted at start, and the
+ * dispatcher (unless `webhookDelivery.dispatch` is false in this process), over the webhook
+ * store port.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { ResolvedConfig } from '../../plugin/config/schema.ts';
-import type { GatehouseContext } from '../../plugin/context.ts';
-import {
-  createDispatcher,
-  createHttpTransport,
-  createWebhookLoginHook,
-  createWebhookService,
-  resolveConfigEndpoints,
-  syncConfigEndpoints,
-  type Dispatcher,
-  type Transport,
-  type WebhookDeliverySettings,
-  type WebhookService,
-} from '../../plugin/webhooks/index.ts';
+import type { ResolvedConfig } from '../config/schema.ts';
+import type { GatehouseContext } from '../context.ts';
 import type { Feature } from '../features.ts';
-import type { KnexStore } from '../store/knex-store.ts';
-import { KnexWebhookStore } from '../store/webhook-store.ts';
+import type { AuditEntry } from '../types.ts';
+import { createDispatcher, type Dispatcher } from './dispatcher.ts';
+import { resolveConfigEndpoints, syncConfigEndpoints } from './endpoints.ts';
+import { createWebhookLoginHook } from './hook.ts';
+import type { WebhookStore } from './ports.ts';
+import { createWebhookService, type WebhookService } from './service.ts';
+import type { WebhookDeliverySettings } from './settings.ts';
+import { createHttpTransport, type Transport } from './transport.ts';
 
 export interface WebhooksFeature extends Feature {
   service: WebhookService;
-  store: KnexWebhookStore;
+  store: WebhookStore;
   settings: WebhookDeliverySettings;
   /** The running dispatcher of this process, if any (tests wait on `idle()`). */
   dispatcher(): Dispatcher | null;
@@ -40,7 +35,7 @@ function metric<T>(registry: Registry, name: string, make: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? make();
 }
 
-function registerMetrics(ctx: GatehouseContext, store: KnexWebhookStore) {
+function registerMetrics(ctx: GatehouseContext, store: WebhookStore) {
   const registry = ctx.metrics.registry;
   const attempts = metric(
     registry,
@@ -79,15 +74,20 @@ function registerMetrics(ctx: GatehouseContext, store: KnexWebhookStore) {
   };
 }
 
-export function webhooksFeature(config: ResolvedConfig, store: KnexStore, opts: WebhooksFeatureOptions = {}): WebhooksFeature {
+/** The webhooks feature over its store; `audit` writes to the audit log outside any transaction. */
+export function webhooksFeature(
+  config: ResolvedConfig,
+  whStore: WebhookStore,
+  audit: (entry: AuditEntry) => Promise<void>,
+  opts: WebhooksFeatureOptions = {},
+): WebhooksFeature {
   const settings: WebhookDeliverySettings = { ...config.webhookDelivery, ...(opts.settings ?? {}) };
   // Validated now, so a bad secret or field stops the start with its key path.
   const configEndpoints = resolveConfigEndpoints(config.webhooks);
-  const whStore = new KnexWebhookStore(store.knex, config.database.tablePrefix);
   let dispatcher: Dispatcher | null = null;
   let now: () => number = Date.now;
   const nudge = () => dispatcher?.nudge();
-  const service = createWebhookService({ store: whStore, settings, audit: (e) => store.audit(e), now: () => now(), nudge });
+  const service = createWebhookService({ store: whStore, settings, audit, now: () => now(), nudge });
 
   return {
     name: 'webhooks',

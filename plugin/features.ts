@@ -1,0 +1,51 @@
+/**
+ * Optional features (webhooks, admin API, admin console, SCIM) are assembled here, inside the
+ * plugin, over the ports the adapters build: each contributes routers built from the context,
+ * stateless APIs answered before sessions, login hooks that run inside the login transaction,
+ * and background work. A new feature is one module plus one line in `featuresFor`.
+ */
+import type { Router } from 'express';
+import { createAdminRouter } from './admin/router.ts';
+import type { CatalogWriter } from './admin/catalog.ts';
+import type { ResolvedConfig } from './config/schema.ts';
+import { createConsoleRouter } from './console/router.ts';
+import type { GatehouseContext, LoginHook } from './context.ts';
+import type { ApiHandler } from './http/api-handler.ts';
+import { scimFeature } from './scim/feature.ts';
+import type { ScimStore } from './scim/ports.ts';
+import type { AuditEntry } from './types.ts';
+import { webhooksFeature, type WebhooksFeatureOptions } from './webhooks/feature.ts';
+import type { WebhookStore } from './webhooks/ports.ts';
+
+export interface Feature {
+  name: string;
+  /** Routers for the admin surface (`/admin/api`, `/admin`), relative to `/admin`. */
+  adminRouters?: ((ctx: GatehouseContext) => Router | Promise<Router>)[];
+  /** Stateless APIs answered before sessions and before Express in the gateway (see `ApiHandler`). */
+  apis?: ((ctx: GatehouseContext) => ApiHandler | Promise<ApiHandler>)[];
+  loginHooks?: LoginHook[];
+  /** Starts background work once the context exists; returns a stop function. */
+  start?: (ctx: GatehouseContext) => (() => Promise<void>) | Promise<() => Promise<void>>;
+}
+
+/** The ports the features need beyond the core store. */
+export interface FeaturePorts {
+  /** Webhook endpoints, outbox and deliveries. */
+  webhooks: WebhookStore;
+  /** SCIM users and groups (absent: no SCIM, whatever `scim.enabled` says). */
+  scim?: ScimStore | undefined;
+  /** Creates organizations, roles and groups at run time. */
+  catalog: CatalogWriter;
+  /** Writes one audit row outside any transaction. */
+  audit(entry: AuditEntry): Promise<void>;
+  /** Webhook delivery overrides (tests inject misbehaving peers). */
+  webhookOptions?: WebhooksFeatureOptions | undefined;
+}
+
+/** Every feature, in mounting order. */
+export function featuresFor(config: ResolvedConfig, ports: FeaturePorts): Feature[] {
+  const webhooks = webhooksFeature(config, ports.webhooks, ports.audit, ports.webhookOptions);
+  const deps = { webhooks: webhooks.service, catalog: ports.catalog };
+  const admin: Feature = { name: 'admin', adminRouters: [(ctx) => createAdminRouter(ctx, deps), (ctx) => createConsoleRouter(ctx, deps)] };
+  return [webhooks, admin, scimFeature(config, ports.scim)];
+}
