@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx's loader, so `npm install` needs no compile step.
-import { register } from 'tsx/esm/api';
-register();
-const { main } = await import('../adapters/cli/main.ts');
+// The `gatehouse` command line, from the compiled package (dist/, built by `npm install`).
+import { main } from '../dist/adapters/cli/main.js';
 await main(process.argv.slice(2));

@@ -5,14 +5,25 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { loadConfigFile } from '../config/load.ts';
 import { startGateway, type Gateway } from '../gateway/server.ts';
 import { generateKeyPairAndCert } from './certs.ts';
 import { startOidcIdp } from './oidc-idp.ts';
 import { startSamlIdp } from './saml-idp.ts';
 
-export const DEMO_CONFIG_FILE = resolve(import.meta.dirname, '../../docs/demo/gatehouse.yaml');
+/** The package's root folder, from the sources (adapters/demo) or the build (dist/adapters/demo) alike. */
+function packageRoot(): string {
+  let dir = import.meta.dirname;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('gatehouse: cannot find the package root of the demo');
+    dir = up;
+  }
+  return dir;
+}
+
+export const DEMO_CONFIG_FILE = join(packageRoot(), 'docs/demo/gatehouse.yaml');
 
 export const DEMO_USERS = [
   {

@@ -1,6 +1,5 @@
 /** `gatehouse demo` (what `npm start` runs). */
 import type { Command } from 'commander';
-import { DEMO_USERS, startDemo } from '../../demo/run.ts';
 
 export function registerDemoCommand(program: Command): void {
   program
@@ -8,6 +7,8 @@ export function registerDemoCommand(program: Command): void {
     .description('run the gateway on the demo config with a built-in OIDC provider and SAML IdP on loopback')
     .option('--data-dir <dir>', 'where the demo keeps its SQLite file and keys', process.env.GATEHOUSE_DEMO_DATA_DIR ?? '.demo-data')
     .action(async (opts: { dataDir: string }) => {
+      // Loaded only here: the demo IdPs' packages are never loaded by the other commands or the library.
+      const { DEMO_USERS, startDemo } = await import('../../demo/run.ts');
       const demo = await startDemo({ dataDir: opts.dataDir });
       const users = DEMO_USERS.map((u) => `    ${u.username} / ${u.password}  (${u.email}; groups: ${u.groups.join(', ') || 'none'})`).join('\n');
       process.stdout.write(
