@@ -12,6 +12,7 @@ import { startSamlIdp, type SamlIdp } from '../../adapters/demo/saml-idp.ts';
 import { createOidcAdapter } from '../../adapters/idp/oidc.ts';
 import type { IdpAdapter } from '../../plugin/ports.ts';
 import { Agent, parseForm, type AgentResponse } from './agent.ts';
+import { IDP_PASSWORD, loginThroughOidc, loginThroughSaml, samlResponseThrough } from './idp-login.ts';
 import { createTestDatabase, type DbKind, type TestDatabase } from './db.ts';
 import { freePort } from './ports.ts';
 
@@ -34,7 +35,7 @@ export const DEFAULT_USERS: HarnessUser[] = [
 
 export const OIDC_ID = 'corp-oidc';
 export const SAML_ID = 'corp-saml';
-const PASSWORD = 'pw';
+const returnQuery = (returnTo: string | undefined) => (returnTo ? `?returnTo=${encodeURIComponent(returnTo)}` : '');
 
 export interface Harness {
   url: string;
@@ -95,7 +96,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   // The OIDC client's redirect URI must be registered before the gateway starts: pick a free port first.
   const oidcUsers: OidcUser[] = users.map((u) => ({
     username: u.username,
-    password: PASSWORD,
+    password: IDP_PASSWORD,
     email: u.email,
     emailVerified: u.emailVerified ?? true,
     ...(u.givenName ? { givenName: u.givenName } : {}),
@@ -134,16 +135,6 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   }
   const url = gateway.url;
 
-  async function followToGateway(agent: Agent, start: AgentResponse): Promise<AgentResponse> {
-    let res = start;
-    for (let i = 0; i < 15 && res.location; i++) {
-      const next = res.location;
-      res = await agent.get(next);
-      if (next.startsWith(`${url}/auth/`) && next.includes('/callback')) return res;
-    }
-    return res;
-  }
-
   const harness: Harness = {
     url,
     gateway,
@@ -156,39 +147,21 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       let res = await agent.get(start.location);
       for (let i = 0; i < 10 && res.status >= 300 && res.status < 400 && res.location; i++) res = await agent.get(res.location);
       const form = parseForm(res.text, res.url, (inner) => inner.includes('name="password"'));
-      res = await agent.postForm(form.action, { ...form.fields, username, password: PASSWORD });
+      res = await agent.postForm(form.action, { ...form.fields, username, password: IDP_PASSWORD });
       for (let i = 0; i < 15 && res.location; i++) {
         if (res.location.startsWith(`${url}/auth/${OIDC_ID}/callback`)) return res.location;
         res = await agent.get(res.location);
       }
       throw new Error(`never reached the callback (last status ${res.status})`);
     },
-    async loginOidc(agent, username, o = {}) {
-      const start = await agent.get(`${url}/auth/${OIDC_ID}/login${o.returnTo ? `?returnTo=${encodeURIComponent(o.returnTo)}` : ''}`);
-      if (start.status !== 302 || !start.location) throw new Error(`login start answered ${start.status}`);
-      let res = await agent.get(start.location);
-      for (let i = 0; i < 10 && res.status >= 300 && res.status < 400 && res.location; i++) res = await agent.get(res.location);
-      const form = parseForm(res.text, res.url, (inner) => inner.includes('name="password"'));
-      const posted = await agent.postForm(form.action, { ...form.fields, username, password: PASSWORD });
-      return followToGateway(agent, posted);
+    loginOidc(agent, username, o = {}) {
+      return loginThroughOidc(agent, `${url}/auth/${OIDC_ID}/login${returnQuery(o.returnTo)}`, `${url}/auth/${OIDC_ID}/callback`, username);
     },
-    async samlResponseFor(agent, username) {
-      const start = await agent.get(`${url}/auth/${SAML_ID}/login`);
-      if (start.status !== 302 || !start.location) throw new Error(`login start answered ${start.status}`);
-      const pageRes = await agent.get(start.location);
-      const form = parseForm(pageRes.text, pageRes.url, (inner) => inner.includes('name="username"'));
-      const posted = await agent.postForm(form.action, { ...form.fields, username, password: PASSWORD });
-      const auto = parseForm(posted.text, posted.url, (inner) => inner.includes('SAMLResponse'));
-      return { acs: auto.action, fields: auto.fields };
+    samlResponseFor(agent, username) {
+      return samlResponseThrough(agent, `${url}/auth/${SAML_ID}/login`, username);
     },
-    async loginSaml(agent, username, o = {}) {
-      const start = await agent.get(`${url}/auth/${SAML_ID}/login${o.returnTo ? `?returnTo=${encodeURIComponent(o.returnTo)}` : ''}`);
-      if (start.status !== 302 || !start.location) throw new Error(`login start answered ${start.status}`);
-      const pageRes = await agent.get(start.location);
-      const form = parseForm(pageRes.text, pageRes.url, (inner) => inner.includes('name="username"'));
-      const posted = await agent.postForm(form.action, { ...form.fields, username, password: PASSWORD });
-      const auto = parseForm(posted.text, posted.url, (inner) => inner.includes('SAMLResponse'));
-      return agent.postForm(auto.action, auto.fields);
+    loginSaml(agent, username, o = {}) {
+      return loginThroughSaml(agent, `${url}/auth/${SAML_ID}/login${returnQuery(o.returnTo)}`, username);
     },
     me(agent) {
       return agent.get(`${url}/auth/me`, { accept: 'application/json' });
