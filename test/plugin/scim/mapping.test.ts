@@ -184,7 +184,21 @@ describe.each(DB_KINDS)('SCIM mapping with MANAGED sync, static mappings and pro
     await s.gateway.store.ensureIdentity({ userId: other.id, provider: 'some-other-idp', subject: 'x', email: 'other-idp@example.com' });
     const scoped = await s.mint('okta-corp-2', 'corp-oidc');
     const res = await scimClient(s.base, scoped.token).post<Json>('/Users', oktaUser('other-idp@example.com'));
-    expect(res.status).toBe(409);
-    expect(res.body.scimType).toBe('uniqueness');
+    // Not adopted: a new user, who shares the email (emails are not unique).
+    expect(res.status).toBe(201);
+    expect(res.body.id).not.toBe(other.id);
+    expect((await s.gateway.store.getUser(other.id))?.userName).toBeNull();
+  });
+
+  it('adopts the SSO-created user whose userName is the POSTed userName; never one of several sharing an email', async () => {
+    const sso = await s.gateway.store.insertUser({ email: 'sso@example.com', emailOriginal: null, userName: 'sso@example.com', status: 'active' });
+    const res = await s.scim.post<Json>('/Users', oktaUser('sso@example.com', { emails: [{ primary: true, value: 'sso.other@example.com' }] }));
+    expect(res.status).toBe(201);
+    expect(res.body.id).toBe(sso.id);
+    const twinA = await s.gateway.store.insertUser({ email: 'twin-mail@example.com', emailOriginal: null, status: 'active' });
+    const twinB = await s.gateway.store.insertUser({ email: 'twin-mail@example.com', emailOriginal: null, status: 'active' });
+    const created = await s.scim.post<Json>('/Users', oktaUser('twin-mail-scim@example.com', { emails: [{ primary: true, value: 'twin-mail@example.com' }] }));
+    expect(created.status).toBe(201);
+    expect([twinA.id, twinB.id]).not.toContain(created.body.id);
   });
 });
