@@ -153,8 +153,8 @@ async function commitGroup(
   return updated;
 }
 
-function written(row: ScimGroupRow, rc: ScimRequestContext, withBody: boolean): WriteResult {
-  return { id: row.id, version: row.version, resource: withBody ? renderGroup(row, rc.baseUrl) : null };
+function written(row: ScimGroupRow, rc: ScimRequestContext): WriteResult {
+  return { id: row.id, version: row.version, resource: renderGroup(row, rc.baseUrl) };
 }
 
 async function withMembers(tx: ScimTransaction, row: ScimGroupRow): Promise<ScimGroupRow> {
@@ -191,7 +191,7 @@ export const groupOps: ResourceOps = {
         return withMembers(tx, inserted);
       }),
     );
-    return written(row, rc, true);
+    return written(row, rc);
   },
 
   async replace(rc, id, body, ifMatch) {
@@ -205,12 +205,12 @@ export const groupOps: ResourceOps = {
         return withMembers(tx, updated);
       }),
     );
-    return written(row, rc, true);
+    return written(row, rc);
   },
 
   async patch(rc, id, body, ifMatch, projection) {
-    // 204 by default: a group of 100,000 members is not sent back for each push (RFC 7644 §3.5.2).
-    const withBody = projection !== null;
+    // 200 with the group (RFC 7644 §3.5.2), as for Users; its member list only when the request
+    // projects (attributes/excludedAttributes): a push to 100,000 members does not send them back.
     const row = await withWriteRetry(rc, ifMatch !== null, () =>
       rc.scim.transaction(async (tx) => {
         const current = await loadForWrite(tx, id, ifMatch);
@@ -218,10 +218,10 @@ export const groupOps: ResourceOps = {
         const doc = normalizeResource(GROUP_RESOURCE, result.doc);
         delete doc.members;
         const updated = await commitGroup(tx, rc, current, doc, result.deltas, ifMatch !== null, 'scim.group.patch');
-        return withBody && projection && wantsAttribute(projection, 'members') ? withMembers(tx, updated) : updated;
+        return projection && wantsAttribute(projection, 'members') ? withMembers(tx, updated) : updated;
       }),
     );
-    return written(row, rc, withBody);
+    return written(row, rc);
   },
 
   async remove(rc, id, ifMatch) {

@@ -41,7 +41,7 @@ describe.each(DB_KINDS)('SCIM group push -> mapping rules on %s', (kind) => {
 
     const group = await s.scim.post<Json>('/Groups', { schemas: [GROUP_SCHEMA], displayName: 'chainloop_acme-corp_org-admin' });
     const push = await s.scim.patch(`/Groups/${group.body.id}`, patchOps({ op: 'add', path: 'members', value: [{ value: id }] }));
-    expect(push.status).toBe(204);
+    expect(push.status).toBe(200);
 
     expect((await s.gateway.store.getUser(id))?.status).toBe('active');
     expect(rows(await s.gateway.store.listMemberships(id))).toEqual(['acme-corp:role:admin:scim']);
@@ -58,7 +58,7 @@ describe.each(DB_KINDS)('SCIM group push -> mapping rules on %s', (kind) => {
     s.gateway.knex.on('query', count);
     try {
       const push = await s.scim.patch(`/Groups/${group.body.id}`, patchOps({ op: 'add', path: 'members', value: ids.map((value) => ({ value })) }));
-      expect(push.status).toBe(204);
+      expect(push.status).toBe(200);
     } finally {
       s.gateway.knex.removeListener('query', count);
     }
