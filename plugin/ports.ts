@@ -133,6 +133,10 @@ export interface StoreOps {
   lockUser(id: string): Promise<UserRecord | null>;
   /** Cheap status probe used on every authenticated request. */
   getUserStatus(id: string): Promise<{ status: UserStatus; instanceAdmin: boolean } | null>;
+  /**
+   * The user whose email is `emailLower`, or null. Emails are not unique: when several users hold
+   * it, throws the GatehouseError of plugin/provisioning/shared-email.ts (never picks one).
+   */
   findUserByEmail(emailLower: string): Promise<UserRecord | null>;
   insertUser(user: NewUser): Promise<UserRecord>;
   updateUser(id: string, patch: UserPatch): Promise<UserRecord | null>;

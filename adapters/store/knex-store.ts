@@ -19,6 +19,7 @@ import type {
   UserPatch,
 } from '../../plugin/ports.ts';
 import type { AuditEntry, AuditRecord, IdentityRecord, Membership, UserRecord, UserStatus } from '../../plugin/types.ts';
+import { SHARED_EMAIL_ID_LIMIT, sharedEmailError } from '../../plugin/provisioning/shared-email.ts';
 import { isRetryableTxError, isUniqueViolation } from './database.ts';
 
 type Row = Record<string, unknown>;
@@ -157,8 +158,11 @@ export class KnexOps implements StoreOps {
   }
 
   async findUserByEmail(emailLower: string): Promise<UserRecord | null> {
-    const r = (await this.db(this.t('users')).where({ email: emailLower.toLowerCase() }).first()) as Row | undefined;
-    return r ? rowToUser(r) : null;
+    const email = emailLower.toLowerCase();
+    const rows = (await this.db(this.t('users')).where({ email }).orderBy('id').limit(SHARED_EMAIL_ID_LIMIT)) as Row[];
+    // Emails are not unique (005_shared_emails): several holders is a refusal, never the first row.
+    if (rows.length > 1) throw sharedEmailError(email, rows.map((r) => String(r.id)));
+    return rows[0] ? rowToUser(rows[0]) : null;
   }
 
   async insertUser(user: NewUser): Promise<UserRecord> {

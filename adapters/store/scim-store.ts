@@ -100,7 +100,6 @@ function uniqueness(e: unknown, values: Record<string, unknown>): unknown {
   const msg = String(err.message ?? '');
   const where = typeof err.constraint === 'string' ? err.constraint : (/for key '([^']+)'/.exec(msg)?.[1] ?? /UNIQUE constraint failed: ([\w., ]+)/.exec(msg)?.[1] ?? '');
   if (/display_name/.test(where)) return scimError.uniqueness(`A Group with displayName "${String(values.displayName)}" already exists.`);
-  if (/email/.test(where)) return scimError.uniqueness(`The email "${String(values.email)}" already belongs to another user.`);
   return scimError.uniqueness(`A User with userName "${String(values.userName)}" already exists.`);
 }
 
@@ -349,9 +348,16 @@ export class KnexScimOps implements ScimStoreOps {
     return r ? toUserRow(r) : null;
   }
 
-  async findAdoptableUser(emailLower: string): Promise<UserRecord | null> {
-    const r = (await this.db(this.t('users')).where({ email: emailLower }).whereNull('user_name').first()) as Row | undefined;
-    return r ? rowToUser(r) : null;
+  async adoptionCandidates(userNameLower: string, emailLower: string | null): Promise<UserRecord[]> {
+    const rows = (await this.db(this.t('users'))
+      .whereNull('scim')
+      .where((w) => {
+        w.where({ user_name: userNameLower });
+        if (emailLower !== null) w.orWhere({ email: emailLower });
+      })
+      .orderBy('id')
+      .limit(3)) as Row[];
+    return rows.map(rowToUser);
   }
 
   async touchUsers(ids: string[], activate: string[] = []): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
+import { checkBodyDepth } from './body-depth.ts';
 import { scimError } from './errors.ts';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
@@ -82,12 +83,20 @@ const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)"?/i;
  * Reads and parses a JSON request body: `application/scim+json`, `application/json` or any
  * `+json` type (or no type at all), UTF-8, no content coding, at most `limit` bytes (counted as it
  * arrives, so a lying Content-Length cannot make us buffer more). Only objects and arrays are
- * accepted at the top level; an empty body is `{}`. Failures are ScimErrors (400, 413, 415).
+ * accepted at the top level, nested at most MAX_BODY_DEPTH levels; an empty body is `{}`.
+ * Failures are ScimErrors (400, 413, 415).
  */
 export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   // Mounted behind a body parser of the host app: the stream is spent, the parsed body is there.
   const parsed = req as IncomingMessage & { _body?: boolean; body?: unknown };
-  if (parsed._body === true || req.readableEnded) return Promise.resolve(parsed.body ?? {});
+  if (parsed._body === true || req.readableEnded) {
+    try {
+      checkBodyDepth(parsed.body);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return Promise.resolve(parsed.body ?? {});
+  }
   const type = req.headers['content-type'];
   if (type !== undefined && !JSON_TYPES.test(type)) return Promise.reject(scimError.unsupportedMediaType());
   const charset = type === undefined ? undefined : CHARSET.exec(type)?.[1]?.toLowerCase();
@@ -128,10 +137,17 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
       const first = /\S/.exec(text)?.[0];
       if (first === undefined) return resolve({});
       if (first !== '{' && first !== '[') return reject(scimError.invalidSyntax('The request body must be a JSON object.'));
+      let body: unknown;
       try {
-        resolve(JSON.parse(text));
+        body = JSON.parse(text);
       } catch {
-        reject(scimError.invalidSyntax('The request body is not valid JSON.'));
+        return reject(scimError.invalidSyntax('The request body is not valid JSON.'));
+      }
+      try {
+        checkBodyDepth(body);
+        resolve(body);
+      } catch (e) {
+        reject(e);
       }
     });
   });

@@ -110,8 +110,12 @@ export interface ScimStoreOps {
     /** The row as read (its version = expectedVersion): the result is built from it without reading again. */
     base?: ScimUserRow,
   ): Promise<ScimUserRow | null>;
-  /** A user that SCIM does not manage yet (no userName) with this primary email: SCIM may adopt it. */
-  findAdoptableUser(emailLower: string): Promise<UserRecord | null>;
+  /**
+   * Users SCIM does not manage yet (no SCIM document: created by an admin or a first SSO login)
+   * whose userName is `userNameLower` or whose email is `emailLower`, at most three; the rule that
+   * picks the one to adopt is `adoptionCandidate` (plugin/scim/adoption.ts).
+   */
+  adoptionCandidates(userNameLower: string, emailLower: string | null): Promise<UserRecord[]>;
   /** Bumps version/lastModified (their `groups` changed); the `activate` ones become `active` in the same statement. */
   touchUsers(ids: string[], activate?: string[]): Promise<void>;
   /** The subset of ids that are SCIM-visible users. */

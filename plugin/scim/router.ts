@@ -213,7 +213,6 @@ export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): S
   };
   const sendWritten = (rc: ScimRequestContext, call: Call, type: ResourceType, result: WriteResult, status: number) => {
     const headers: Record<string, string> = { ETag: etagOf(result.version), Location: `${rc.baseUrl}${type.endpoint}/${result.id}` };
-    if (result.resource === null) return sendScim(call.res, 204, undefined, headers);
     const projection = parseProjection(type.schema, call.query.attributes, call.query.excludedAttributes);
     sendScim(call.res, status, project(type.schema, result.resource, projection), headers);
   };

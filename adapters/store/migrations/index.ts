@@ -7,6 +7,7 @@ import { core } from './001_core.ts';
 import { scim } from './002_scim.ts';
 import { webhooks } from './003_webhooks.ts';
 import { scimPaging } from './004_scim_paging.ts';
+import { sharedEmails } from './005_shared_emails.ts';
 
 /**
  * On MySQL/MariaDB, makes a table compare strings byte for byte (utf8mb4_bin), as SQLite and
@@ -25,7 +26,7 @@ export interface Migration {
   down(db: Knex, prefix: string): Promise<void>;
 }
 
-export const MIGRATIONS: Migration[] = [core, scim, webhooks, scimPaging];
+export const MIGRATIONS: Migration[] = [core, scim, webhooks, scimPaging, sharedEmails];
 
 export function migrationSource(prefix: string, migrations: Migration[] = MIGRATIONS): Knex.MigrationSource<Migration> {
   return {

@@ -50,18 +50,34 @@ function takeMembers(doc: Record<string, unknown>): string[] | undefined {
   return [...new Set(ids)];
 }
 
-async function checkUsersExist(tx: ScimTransaction, ids: string[]): Promise<void> {
+/** How many skipped member ids an audit row lists (the count is always there). */
+const SKIPPED_IDS_AUDITED = 100;
+
+/**
+ * The ids that are Users; the others (deleted since, never provisioned, a group's id) go to
+ * `skipped`. A group write applies the members it knows and records the rest in its audit row,
+ * rather than failing whole: the IdP would retry it forever and the known members never land.
+ */
+async function knownUsers(tx: ScimTransaction, ids: string[], skipped: Set<string>): Promise<string[]> {
   if (ids.length > MAX_MEMBERS_PER_REQUEST) throw scimError.tooMany(`At most ${MAX_MEMBERS_PER_REQUEST} members per request.`);
-  if (ids.length === 0) return;
+  if (ids.length === 0) return ids;
   const found = await tx.scim.existingUserIds(ids);
-  const missing = ids.filter((id) => !found.has(id));
-  if (missing.length) throw scimError.invalidValue(`members: no User with id ${missing.slice(0, 5).map((m) => `"${m}"`).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}.`);
+  for (const id of ids) if (!found.has(id)) skipped.add(id);
+  return ids.filter((id) => found.has(id));
 }
 
-/** Applies member deltas in order; returns who joined and who left. */
-async function applyDeltas(tx: ScimTransaction, groupId: string, deltas: MemberDelta[]): Promise<{ added: Set<string>; removed: Set<string> }> {
+/** The audit details of skipped members: their ids (the first SKIPPED_IDS_AUDITED) and count. */
+function skippedDetails(skipped: Set<string>): Record<string, unknown> {
+  if (skipped.size === 0) return {};
+  const ids = [...skipped];
+  return { membersSkipped: ids.slice(0, SKIPPED_IDS_AUDITED), ...(ids.length > SKIPPED_IDS_AUDITED ? { membersSkippedCount: ids.length } : {}) };
+}
+
+/** Applies member deltas in order; returns who joined, who left, and the ids skipped as unknown. */
+async function applyDeltas(tx: ScimTransaction, groupId: string, deltas: MemberDelta[]): Promise<{ added: Set<string>; removed: Set<string>; skipped: Set<string> }> {
   const added = new Set<string>();
   const removed = new Set<string>();
+  const skipped = new Set<string>();
   const joined = (ids: string[]) => ids.forEach((id) => (removed.delete(id) ? undefined : added.add(id)));
   const left = (ids: string[]) => ids.forEach((id) => (added.delete(id) ? undefined : removed.add(id)));
   for (const d of deltas) {
@@ -71,21 +87,18 @@ async function applyDeltas(tx: ScimTransaction, groupId: string, deltas: MemberD
       const matching = (await tx.scim.members(groupId)).filter((m) => matchElement(def, d.filter, { value: m.id, display: m.display ?? undefined, type: 'User' }));
       left(await tx.scim.removeMembers(groupId, matching.map((m) => m.id)));
     } else if (d.op === 'add') {
-      const ids = [...new Set(d.values)];
-      await checkUsersExist(tx, ids);
-      joined(await tx.scim.addMembers(groupId, ids));
+      joined(await tx.scim.addMembers(groupId, await knownUsers(tx, [...new Set(d.values)], skipped)));
     } else if (d.op === 'remove') {
       left(await tx.scim.removeMembers(groupId, [...new Set(d.values)]));
     } else {
-      const ids = [...new Set(d.values)];
-      await checkUsersExist(tx, ids);
+      const ids = await knownUsers(tx, [...new Set(d.values)], skipped);
       const current = new Set(await tx.scim.memberIds(groupId));
       const wanted = new Set(ids);
       left(await tx.scim.removeMembers(groupId, [...current].filter((id) => !wanted.has(id))));
       joined(await tx.scim.addMembers(groupId, ids.filter((id) => !current.has(id))));
     }
   }
-  return { added, removed };
+  return { added, removed, skipped };
 }
 
 async function loadForWrite(tx: ScimTransaction, id: string, ifMatch: Precondition): Promise<ScimGroupRow> {
@@ -113,9 +126,9 @@ async function commitGroup(
   action: string,
 ): Promise<ScimGroupRow> {
   const docChanged = stableStringify(doc) !== stableStringify(editableDoc(row));
-  const { added, removed } = await applyDeltas(tx, row.id, deltas);
+  const { added, removed, skipped } = await applyDeltas(tx, row.id, deltas);
   if (!docChanged && added.size === 0 && removed.size === 0) {
-    await auditWrite(tx, rc, action, { outcome: 'unchanged', details: { id: row.id, displayName: row.displayName } });
+    await auditWrite(tx, rc, action, { outcome: 'unchanged', details: { id: row.id, displayName: row.displayName, ...skippedDetails(skipped) } });
     return row;
   }
   // Member deltas commute, so they need no version check of their own; a document change does.
@@ -132,6 +145,7 @@ async function commitGroup(
       ...(renamed ? { renamedFrom: row.displayName } : {}),
       membersAdded: added.size,
       membersRemoved: removed.size,
+      ...skippedDetails(skipped),
       usersRemapped: affected.length,
       usersPromoted: mapped.promoted,
     },
@@ -139,8 +153,8 @@ async function commitGroup(
   return updated;
 }
 
-function written(row: ScimGroupRow, rc: ScimRequestContext, withBody: boolean): WriteResult {
-  return { id: row.id, version: row.version, resource: withBody ? renderGroup(row, rc.baseUrl) : null };
+function written(row: ScimGroupRow, rc: ScimRequestContext): WriteResult {
+  return { id: row.id, version: row.version, resource: renderGroup(row, rc.baseUrl) };
 }
 
 async function withMembers(tx: ScimTransaction, row: ScimGroupRow): Promise<ScimGroupRow> {
@@ -165,18 +179,19 @@ export const groupOps: ResourceOps = {
     const id = randomUUID();
     const row = await withWriteRetry(rc, false, () =>
       rc.scim.transaction(async (tx) => {
-        await checkUsersExist(tx, members);
+        const skipped = new Set<string>();
+        const known = await knownUsers(tx, members, skipped);
         const inserted = await tx.scim.insertGroup({ id, ...storageWrite(GROUP_RESOURCE, doc) });
-        const added = members.length ? await tx.scim.addMembers(id, members) : [];
+        const added = known.length ? await tx.scim.addMembers(id, known) : [];
         const mapped = await remapUsers(tx, rc, added);
         await auditWrite(tx, rc, 'scim.group.create', {
           outcome: 'ok',
-          details: { id, displayName: inserted.displayName, membersAdded: added.length, usersPromoted: mapped.promoted },
+          details: { id, displayName: inserted.displayName, membersAdded: added.length, ...skippedDetails(skipped), usersPromoted: mapped.promoted },
         });
         return withMembers(tx, inserted);
       }),
     );
-    return written(row, rc, true);
+    return written(row, rc);
   },
 
   async replace(rc, id, body, ifMatch) {
@@ -190,12 +205,12 @@ export const groupOps: ResourceOps = {
         return withMembers(tx, updated);
       }),
     );
-    return written(row, rc, true);
+    return written(row, rc);
   },
 
   async patch(rc, id, body, ifMatch, projection) {
-    // 204 by default: a group of 100,000 members is not sent back for each push (RFC 7644 §3.5.2).
-    const withBody = projection !== null;
+    // 200 with the group (RFC 7644 §3.5.2), as for Users; its member list only when the request
+    // projects (attributes/excludedAttributes): a push to 100,000 members does not send them back.
     const row = await withWriteRetry(rc, ifMatch !== null, () =>
       rc.scim.transaction(async (tx) => {
         const current = await loadForWrite(tx, id, ifMatch);
@@ -203,10 +218,10 @@ export const groupOps: ResourceOps = {
         const doc = normalizeResource(GROUP_RESOURCE, result.doc);
         delete doc.members;
         const updated = await commitGroup(tx, rc, current, doc, result.deltas, ifMatch !== null, 'scim.group.patch');
-        return withBody && projection && wantsAttribute(projection, 'members') ? withMembers(tx, updated) : updated;
+        return projection && wantsAttribute(projection, 'members') ? withMembers(tx, updated) : updated;
       }),
     );
-    return written(row, rc, withBody);
+    return written(row, rc);
   },
 
   async remove(rc, id, ifMatch) {

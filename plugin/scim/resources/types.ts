@@ -9,8 +9,7 @@ export type ScimResource = Record<string, unknown>;
 export interface WriteResult {
   id: string;
   version: number;
-  /** Null when the answer is 204 (a Group PATCH without `attributes`). */
-  resource: ScimResource | null;
+  resource: ScimResource;
 }
 
 export interface ResourceOps {

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { UserStatus } from '../../types.ts';
+import { adoptionCandidate } from '../adoption.ts';
 import { auditWrite, StaleWrite, withWriteRetry, type ScimRequestContext } from '../context.ts';
 import { scimError } from '../errors.ts';
 import { checkIfMatch, etagOf, type Precondition } from '../http.ts';
@@ -140,20 +141,10 @@ async function commitUser(
   return { ...final, groups: row.groups ?? [] };
 }
 
-/**
- * A user SCIM does not manage yet (created by an admin or a first SSO login) with the same primary
- * email is adopted rather than duplicated. A provider-scoped token adopts only users that have no
- * identity at another provider.
- */
+/** Adopts the user plugin/scim/adoption.ts picks (same id, identities and memberships kept), or null. */
 async function adopt(tx: ScimTransaction, rc: ScimRequestContext, doc: Record<string, unknown>, active: boolean): Promise<ScimUserRow | null> {
-  const email = primaryEmail(doc);
-  if (email === null) return null;
-  const candidate = await tx.scim.findAdoptableUser(email.toLowerCase());
+  const candidate = await adoptionCandidate(tx, rc, String(doc.userName), primaryEmail(doc));
   if (!candidate) return null;
-  if (rc.token.provider !== null) {
-    const identities = await tx.store.listIdentities(candidate.id);
-    if (identities.some((i) => i.provider !== rc.token.provider)) return null;
-  }
   return commitUser(tx, rc, { ...candidate, doc: null, groups: [] }, doc, active, 'scim.user.create', { adopted: true });
 }
 

@@ -41,7 +41,7 @@ describe.each(DB_KINDS)('SCIM group push -> mapping rules on %s', (kind) => {
 
     const group = await s.scim.post<Json>('/Groups', { schemas: [GROUP_SCHEMA], displayName: 'chainloop_acme-corp_org-admin' });
     const push = await s.scim.patch(`/Groups/${group.body.id}`, patchOps({ op: 'add', path: 'members', value: [{ value: id }] }));
-    expect(push.status).toBe(204);
+    expect(push.status).toBe(200);
 
     expect((await s.gateway.store.getUser(id))?.status).toBe('active');
     expect(rows(await s.gateway.store.listMemberships(id))).toEqual(['acme-corp:role:admin:scim']);
@@ -58,7 +58,7 @@ describe.each(DB_KINDS)('SCIM group push -> mapping rules on %s', (kind) => {
     s.gateway.knex.on('query', count);
     try {
       const push = await s.scim.patch(`/Groups/${group.body.id}`, patchOps({ op: 'add', path: 'members', value: ids.map((value) => ({ value })) }));
-      expect(push.status).toBe(204);
+      expect(push.status).toBe(200);
     } finally {
       s.gateway.knex.removeListener('query', count);
     }
@@ -184,7 +184,21 @@ describe.each(DB_KINDS)('SCIM mapping with MANAGED sync, static mappings and pro
     await s.gateway.store.ensureIdentity({ userId: other.id, provider: 'some-other-idp', subject: 'x', email: 'other-idp@example.com' });
     const scoped = await s.mint('okta-corp-2', 'corp-oidc');
     const res = await scimClient(s.base, scoped.token).post<Json>('/Users', oktaUser('other-idp@example.com'));
-    expect(res.status).toBe(409);
-    expect(res.body.scimType).toBe('uniqueness');
+    // Not adopted: a new user, who shares the email (emails are not unique).
+    expect(res.status).toBe(201);
+    expect(res.body.id).not.toBe(other.id);
+    expect((await s.gateway.store.getUser(other.id))?.userName).toBeNull();
+  });
+
+  it('adopts the SSO-created user whose userName is the POSTed userName; never one of several sharing an email', async () => {
+    const sso = await s.gateway.store.insertUser({ email: 'sso@example.com', emailOriginal: null, userName: 'sso@example.com', status: 'active' });
+    const res = await s.scim.post<Json>('/Users', oktaUser('sso@example.com', { emails: [{ primary: true, value: 'sso.other@example.com' }] }));
+    expect(res.status).toBe(201);
+    expect(res.body.id).toBe(sso.id);
+    const twinA = await s.gateway.store.insertUser({ email: 'twin-mail@example.com', emailOriginal: null, status: 'active' });
+    const twinB = await s.gateway.store.insertUser({ email: 'twin-mail@example.com', emailOriginal: null, status: 'active' });
+    const created = await s.scim.post<Json>('/Users', oktaUser('twin-mail-scim@example.com', { emails: [{ primary: true, value: 'twin-mail@example.com' }] }));
+    expect(created.status).toBe(201);
+    expect([twinA.id, twinB.id]).not.toContain(created.body.id);
   });
 });
