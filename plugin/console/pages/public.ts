@@ -20,7 +20,12 @@ export function renderWaitingRoom(message: string): string {
     'Waiting for approval',
     html`<h1>Waiting for approval</h1>
 <p role="status" class="flash ok">${message}</p>
-<p class="muted">An administrator has to approve your account before you can continue. This page checks again every ${WAITING_ROOM_REFRESH_S} seconds and takes you on once you are approved.</p>
+<h2>What happens next</h2>
+<ol>
+<li>An administrator has to approve your account (in the admin console, or with <code>gatehouse users approve</code>). Nothing is needed from you meanwhile.</li>
+<li>Once you are approved, reload this page (it also checks by itself every ${WAITING_ROOM_REFRESH_S} seconds) and you are taken on, signed in as you are now.</li>
+<li>Signed in with the wrong account? Sign out and sign in again with another one.</li>
+</ol>
 <form method="post" action="/auth/logout"><button type="submit" class="secondary">Sign out</button></form>`,
     { inlineCss: CONSOLE_CSS, head: html`<meta http-equiv="refresh" content="${WAITING_ROOM_REFRESH_S}">` },
   );
