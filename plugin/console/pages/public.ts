@@ -2,12 +2,12 @@
  * Pages outside the console frame: the waiting room for pending users (also served by the auth
  * router at `/auth/waiting-room`), the sign-in chooser and the 403 page.
  */
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import type { GatehouseContext } from '../../context.ts';
-import { CONSOLE_CSS } from '../assets.ts';
-import { cspHash, securityHeaders } from '../headers.ts';
+import type { NodeMiddleware } from '../headers.ts';
 import { html } from '../html.ts';
 import { barePage } from '../layout.ts';
+import { inlinePage, inlinePageHeaders, sendInlinePage } from '../standalone.ts';
 
 /** How often the waiting room looks again (a pending session may only reach this page). */
 const WAITING_ROOM_REFRESH_S = 30;
@@ -16,7 +16,7 @@ const WAITING_ROOM_REFRESH_S = 30;
 export function renderWaitingRoom(message: string): string {
   // A pending session cannot fetch /admin/assets (it is confined to the waiting room), so the
   // stylesheet is inline and allowed by its hash.
-  return barePage(
+  return inlinePage(
     'Waiting for approval',
     html`<h1>Waiting for approval</h1>
 <p role="status" class="flash ok">${message}</p>
@@ -27,24 +27,21 @@ export function renderWaitingRoom(message: string): string {
 <li>Signed in with the wrong account? Sign out and sign in again with another one.</li>
 </ol>
 <form method="post" action="/auth/logout"><button type="submit" class="secondary">Sign out</button></form>`,
-    { inlineCss: CONSOLE_CSS, head: html`<meta http-equiv="refresh" content="${WAITING_ROOM_REFRESH_S}">` },
+    { head: html`<meta http-equiv="refresh" content="${WAITING_ROOM_REFRESH_S}">` },
   );
 }
 
-const waitingRoomHeaders = new Map<boolean, RequestHandler>();
+const waitingRoomHeaders = new Map<boolean, NodeMiddleware>();
 
 /** True when the gateway is served over https (HSTS, upgrade-insecure-requests). */
 export const isHttps = (ctx: GatehouseContext): boolean => (ctx.config.server.baseUrl ?? '').startsWith('https://');
 
 /** Sends the waiting room with the console's security headers (CSP allowing its inline style). */
-export function sendWaitingRoom(req: Request, res: Response, ctx: GatehouseContext, next: NextFunction): void {
+export function sendWaitingRoom(req: Request, res: Response, ctx: GatehouseContext, _next?: NextFunction): void {
   const https = isHttps(ctx);
   let headers = waitingRoomHeaders.get(https);
-  if (!headers) waitingRoomHeaders.set(https, (headers = securityHeaders({ https, styleHashes: [cspHash(CONSOLE_CSS)] })));
-  headers(req, res, (err?: unknown) => {
-    if (err) return next(err);
-    res.status(200).type('html').send(renderWaitingRoom(ctx.config.waitingRoom.message));
-  });
+  if (!headers) waitingRoomHeaders.set(https, (headers = inlinePageHeaders({ https })));
+  sendInlinePage(headers, req, res, 200, renderWaitingRoom(ctx.config.waitingRoom.message));
 }
 
 export interface SignInProvider {
