@@ -73,10 +73,25 @@ export interface NewMembership extends MembershipKey {
   mapper: string | null;
 }
 
+/** The orders the users list offers (admin API `sort`, console column headers). */
+export const USER_SORTS = ['created', 'email', 'status'] as const;
+export type UserSort = (typeof USER_SORTS)[number];
+export type SortDir = 'asc' | 'desc';
+
+/** Each order's direction when none is given: newest first, emails and statuses A to Z. */
+export function defaultSortDir(sort: UserSort): SortDir {
+  return sort === 'created' ? 'desc' : 'asc';
+}
+
 export interface UserListFilter {
   status?: UserStatus | undefined;
   provider?: string | undefined;
   q?: string | undefined;
+  /** Default `created` (newest first); ties are broken by id, so paging is stable. */
+  sort?: UserSort | undefined;
+  /** Default: `defaultSortDir(sort)`. */
+  dir?: SortDir | undefined;
+  /** Opaque `nextCursor` of the previous page, valid only with the same sort and direction. */
   cursor?: string | undefined;
   limit?: number | undefined;
 }

@@ -1,7 +1,7 @@
 /**
  * A real OpenID Provider (oidc-provider) on loopback, for the demo gateway (`npm start`) and the
  * tests. Keys, cookie secrets and the store live in memory and are made at start; the login page
- * is plain HTML (username + password, or one click on a password-less demo user) and grants
+ * has the admin console's look and headers (username + password, or one click on a password-less demo user) and grants
  * consent for the requested scopes on the spot, so nobody sees a consent screen.
  */
 import { constants, createHash, generateKeyPairSync, randomBytes, sign, timingSafeEqual } from 'node:crypto';
@@ -11,6 +11,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Provider from 'oidc-provider';
 import type { Adapter, AdapterPayload, Configuration, JWK, KoaContextWithOIDC } from 'oidc-provider';
+import type { NodeMiddleware } from '../../plugin/console/headers.ts';
+import { FAVICON_PATH, sendFavicon } from '../../plugin/console/favicon.ts';
+import { html, type Html } from '../../plugin/console/html.ts';
+import { inlinePage, inlinePageHeaders, sendInlinePage } from '../../plugin/console/standalone.ts';
 
 export interface DemoUser {
   /** Stable subject; defaults to the username. */
@@ -115,6 +119,9 @@ export async function startOidcIdp(opts: StartOidcIdpOptions): Promise<DemoOidcI
   });
   const issuer = `http://${host}:${(server.address() as AddressInfo).port}`;
 
+  // The sign-in form's redirects end at the clients: their origins may be form targets.
+  const clientOrigins = opts.clients.flatMap((c) => c.redirectUris.map((u) => new URL(u).origin));
+  const headers = inlinePageHeaders({ https: issuer.startsWith('https://'), formAction: clientOrigins });
   const keys = makeSigningKeys();
   const extraClaimNames = new Set(opts.users.flatMap((u) => Object.keys(u.extraClaims ?? {})).filter((k) => !k.startsWith('_claim_')));
   const policy = interactionPolicy.base();
@@ -157,8 +164,9 @@ export async function startOidcIdp(opts: StartOidcIdpOptions): Promise<DemoOidcI
     ttl: { AccessToken: 600, AuthorizationCode: 60, ClientCredentials: 600, Grant: 3600, IdToken: 600, Interaction: 1800, RefreshToken: 3600, Session: 3600 },
     clientBasedCORS: () => false,
     renderError: (ctx: KoaContextWithOIDC, out) => {
+      headers(ctx.req, ctx.res, () => undefined);
       ctx.type = 'html';
-      ctx.body = page('Sign-in error', `<p>${esc(String(out.error))}: ${esc(String(out.error_description ?? ''))}</p>`);
+      ctx.body = page('Sign-in error', html`<p>${String(out.error)}: ${String(out.error_description ?? '')}</p>`);
     },
   };
   let provider: Provider;
@@ -172,12 +180,13 @@ export async function startOidcIdp(opts: StartOidcIdpOptions): Promise<DemoOidcI
 
   handler = (req, res) => {
     const path = new URL(req.url ?? '/', issuer).pathname;
+    if (path === FAVICON_PATH) return sendFavicon(req, res);
     const m = /^\/interaction\/([\w-]+)(?:\/(login|abort))?$/.exec(path);
     if (!m) return void providerCallback(req, res);
-    interaction(provider, { users, picker: opts.userPicker ?? 'all' }, req, res, m[1] ?? '', m[2]).catch((err: unknown) => {
+    interaction(provider, { users, picker: opts.userPicker ?? 'all', headers }, req, res, m[1] ?? '', m[2]).catch((err: unknown) => {
       if (res.headersSent) return void res.end();
       const msg = err instanceof Error ? err.message : 'failed';
-      sendHtml(res, 400, page('Sign-in error', `<p>${esc(msg)}</p><p>Start the sign-in again from the application.</p>`));
+      sendInlinePage(headers, req, res, 400, page('Sign-in error', html`<p>${msg}</p><p>Start the sign-in again from the application.</p>`));
     });
   };
 
@@ -216,6 +225,7 @@ export async function startOidcIdp(opts: StartOidcIdpOptions): Promise<DemoOidcI
 interface LoginUi {
   users: Map<string, DemoUser>;
   picker: 'all' | 'passwordless';
+  headers: NodeMiddleware;
 }
 
 const pickable = (ui: LoginUi, u: DemoUser): boolean => ui.picker === 'all' || u.password === undefined;
@@ -246,13 +256,13 @@ async function interaction(
     const user = ui.users.get(form.get('username') ?? '');
     const picked = form.get('pick') === '1' && user !== undefined && pickable(ui, user);
     const ok = user !== undefined && (picked || user.password === undefined || safeEqual(form.get('password') ?? '', user.password));
-    if (!ok || !user) return sendHtml(res, 200, loginPage(details.uid, params, ui, 'Unknown user or wrong password.'));
+    if (!ok || !user) return sendInlinePage(ui.headers, req, res, 200, loginPage(details.uid, params, ui, 'Unknown user or wrong password.'));
     const accountId = user.sub ?? user.username;
     const grantId = await grantRequested(provider, accountId, params);
     const result = { login: { accountId }, consent: { grantId } };
     return provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false });
   }
-  sendHtml(res, 200, loginPage(details.uid, params, ui));
+  sendInlinePage(ui.headers, req, res, 200, loginPage(details.uid, params, ui));
 }
 
 /** A grant for everything the client asked for: the demo client is first-party. */
@@ -271,37 +281,26 @@ function loginPage(uid: string, params: Record<string, unknown>, ui: LoginUi, er
   const picks = [...ui.users.values()]
     .filter((u) => pickable(ui, u))
     .map(
-      (u) => `<form method="post" action="/interaction/${esc(uid)}/login"><input type="hidden" name="username" value="${esc(u.username)}"><input type="hidden" name="pick" value="1">` +
-        `<button type="submit">${esc(u.name ?? u.username)}</button> <small>${esc(u.email)} &middot; groups: ${esc(u.groups.join(', ') || 'none')}</small></form>`,
-    )
-    .join('\n');
+      (u) => html`<li><form method="post" action="/interaction/${uid}/login"><input type="hidden" name="username" value="${u.username}"><input type="hidden" name="pick" value="1">
+<button type="submit" class="secondary">${u.name ?? u.username}</button> <span class="muted">${u.email} &middot; groups: ${u.groups.join(', ') || 'none'}</span></form></li>`,
+    );
   return page(
     'Sign in',
-    `<p>Client <code>${esc(String(params.client_id))}</code> asks for <code>${esc(String(params.scope ?? ''))}</code>.</p>
-${error ? `<p class="error">${esc(error)}</p>` : ''}
-<form method="post" action="/interaction/${esc(uid)}/login">
-<label>Username <input type="text" name="username" value="${esc(hint)}" autofocus></label>
-<label>Password <input type="password" name="password" value=""></label>
+    html`<h1>Sign in</h1>
+<p>Client <code>${String(params.client_id)}</code> asks for <code>${String(params.scope ?? '')}</code>.</p>
+${error ? html`<div class="flash error" role="alert">${error}</div>` : ''}
+<form method="post" action="/interaction/${uid}/login" class="stack">
+<label>Username <input type="text" name="username" value="${hint}" autocomplete="username" autofocus></label>
+<label>Password <input type="password" name="password" value="" autocomplete="current-password"></label>
 <button type="submit">Sign in</button>
 </form>
-${picks ? `<h2>Or pick a demo user</h2>\n${picks}` : ''}
-<form method="post" action="/interaction/${esc(uid)}/abort"><button type="submit">Cancel</button></form>`,
+${picks.length ? html`<h2>Or pick a demo user</h2><ul class="stack">${picks}</ul>` : ''}
+<form method="post" action="/interaction/${uid}/abort"><button type="submit" class="secondary">Cancel</button></form>`,
   );
 }
 
-function page(title: string, body: string): string {
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)} - demo OIDC IdP</title>
-<style>body{font-family:sans-serif;max-width:36em;margin:3em auto}label{display:block;margin:.5em 0}form{margin:.6em 0}.error{color:#b00}</style>
-</head><body><h1>${esc(title)}</h1>${body}</body></html>`;
-}
-
-function sendHtml(res: ServerResponse, status: number, html: string): void {
-  res.writeHead(status, {
-    'content-type': 'text/html; charset=utf-8',
-    'cache-control': 'no-store',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-  });
-  res.end(html);
+function page(title: string, body: Html): string {
+  return inlinePage(`${title} (demo OIDC provider)`, body, { brand: 'Gatehouse demo OIDC provider' });
 }
 
 async function readBody(req: IncomingMessage, limit = 16_384): Promise<string> {
@@ -409,7 +408,3 @@ function b64json(v: unknown): string {
   return Buffer.from(JSON.stringify(v)).toString('base64url');
 }
 
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
-}

@@ -1,6 +1,6 @@
 /**
  * A real, small SAML 2.0 IdP for the demo gateway and the tests: HTTP-Redirect AuthnRequest in,
- * a user picker, then an auto-posting form with a Response signed at run time (xml-crypto,
+ * a user picker (the admin console's look and headers), then an auto-posting form with a Response signed at run time (xml-crypto,
  * RSA-SHA256, exclusive c14n). `buildResponse` forges any variant a test needs.
  */
 import { randomBytes } from 'node:crypto';
@@ -9,6 +9,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inflateRawSync } from 'node:zlib';
 import { SignedXml } from 'xml-crypto';
+import { FAVICON_PATH, sendFavicon } from '../../plugin/console/favicon.ts';
+import { cspHash, type NodeMiddleware } from '../../plugin/console/headers.ts';
+import { html, trusted, type Html } from '../../plugin/console/html.ts';
+import { inlinePage, inlinePageHeaders, sendInlinePage } from '../../plugin/console/standalone.ts';
 import { NS, attr, child, is, parseXml, text } from '../idp/saml-xml.ts';
 import { generateKeyPairAndCert } from './certs.ts';
 import type { KeyPairAndCert } from './certs.ts';
@@ -123,22 +127,31 @@ export async function startSamlIdp(opts: StartSamlIdpOptions): Promise<SamlIdp> 
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+  const loginHeaders = inlinePageHeaders({ https: false });
+  // The auto-post page posts to the SP's ACS (another origin) with one inline script.
+  const autoPostByOrigin = new Map<string, NodeMiddleware>();
+  const autoPostHeaders = (acsOrigin: string): NodeMiddleware => {
+    let h = autoPostByOrigin.get(acsOrigin);
+    if (!h) autoPostByOrigin.set(acsOrigin, (h = inlinePageHeaders({ https: false, scriptHashes: [AUTO_POST_SCRIPT_HASH], formAction: [acsOrigin] })));
+    return h;
+  };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const u = new URL(req.url ?? '/', url);
+    if (u.pathname === FAVICON_PATH) return sendFavicon(req, res);
     if (req.method === 'GET' && u.pathname === '/sso') {
       const authn = readAuthnRequest(u.searchParams.get('SAMLRequest'));
-      return send(res, 200, 'text/html', loginPage(u.searchParams.get('SAMLRequest') ?? '', u.searchParams.get('RelayState'), authn.spEntityId, opts.users));
+      return sendInlinePage(loginHeaders, req, res, 200, loginPage(u.searchParams.get('SAMLRequest') ?? '', u.searchParams.get('RelayState'), authn.spEntityId, opts.users));
     }
     if (req.method === 'POST' && u.pathname === '/sso') {
       const form = new URLSearchParams(await readBody(req));
       const authn = readAuthnRequest(form.get('SAMLRequest'));
       const user = opts.users.find((x) => x.username === form.get('username'));
       if (!user || (user.password !== undefined && user.password !== form.get('password'))) {
-        return send(res, 401, 'text/html', loginPage(form.get('SAMLRequest') ?? '', form.get('RelayState'), authn.spEntityId, opts.users, 'Unknown user or wrong password.'));
+        return sendInlinePage(loginHeaders, req, res, 401, loginPage(form.get('SAMLRequest') ?? '', form.get('RelayState'), authn.spEntityId, opts.users, 'Unknown user or wrong password.'));
       }
       const samlResponse = build({ user, acsUrl: authn.acsUrl, spEntityId: authn.spEntityId, inResponseTo: authn.id });
-      return send(res, 200, 'text/html', autoPostPage(authn.acsUrl, samlResponse, form.get('RelayState')));
+      return sendInlinePage(autoPostHeaders(new URL(authn.acsUrl).origin), req, res, 200, autoPostPage(authn.acsUrl, samlResponse, form.get('RelayState')));
     }
     if (req.method === 'GET' && u.pathname === '/metadata') return send(res, 200, 'application/samlmetadata+xml', idpMetadata(opts.issuer, `${url}/sso`, keys.certPem));
     send(res, 404, 'text/plain', 'Not found');
@@ -272,28 +285,33 @@ function readAuthnRequest(encoded: string | null): AuthnRequestInfo {
 }
 
 function loginPage(samlRequest: string, relayState: string | null, sp: string, users: DemoUser[], error?: string): string {
-  const rows = users.map((u) => `<li><code>${esc(u.username)}</code> ${esc(u.email)} (${esc(u.groups.join(', ') || 'no groups')})${u.password === undefined ? '' : ' [password]'}</li>`);
+  const rows = users.map((u) => html`<li><code>${u.username}</code> ${u.email} (${u.groups.join(', ') || 'no groups'})${u.password === undefined ? '' : ' [password]'}</li>`);
   return page(
-    'Demo SAML IdP: sign in',
-    `<h1>Demo SAML IdP</h1><p>Signing in to <code>${esc(sp)}</code>.</p>` +
-      (error ? `<p role="alert" style="color:#b00">${esc(error)}</p>` : '') +
-      `<form method="post" action="/sso">` +
-      `<input type="hidden" name="SAMLRequest" value="${esc(samlRequest)}">` +
-      (relayState === null ? '' : `<input type="hidden" name="RelayState" value="${esc(relayState)}">`) +
-      `<p><label>Username <input name="username" value="" autofocus required></label></p>` +
-      `<p><label>Password <input type="password" name="password" value=""></label> (any, unless marked [password])</p>` +
-      `<p><button type="submit">Sign in</button></p></form><h2>Demo users</h2><ul>${rows.join('')}</ul>`,
+    'Sign in',
+    html`<h1>Demo SAML IdP</h1><p>Signing in to <code>${sp}</code>.</p>
+${error ? html`<div class="flash error" role="alert">${error}</div>` : ''}
+<form method="post" action="/sso" class="stack">
+<input type="hidden" name="SAMLRequest" value="${samlRequest}">
+${relayState === null ? '' : html`<input type="hidden" name="RelayState" value="${relayState}">`}
+<label>Username <input name="username" value="" autocomplete="username" autofocus required></label>
+<label>Password <input type="password" name="password" value="" autocomplete="current-password"></label>
+<p class="muted">Any password, unless the user is marked [password].</p>
+<button type="submit">Sign in</button></form>
+<h2>Demo users</h2><ul>${rows}</ul>`,
   );
 }
+
+const AUTO_POST_SCRIPT = 'document.forms[0].submit()';
+const AUTO_POST_SCRIPT_HASH = cspHash(AUTO_POST_SCRIPT);
 
 function autoPostPage(acsUrl: string, samlResponse: string, relayState: string | null): string {
   return page(
     'Signing you in…',
-    `<form method="post" action="${esc(acsUrl)}">` +
-      `<input type="hidden" name="SAMLResponse" value="${esc(samlResponse)}">` +
-      (relayState === null ? '' : `<input type="hidden" name="RelayState" value="${esc(relayState)}">`) +
-      `<noscript><p>JavaScript is off: press the button to continue.</p><button type="submit">Continue</button></noscript></form>` +
-      `<script>document.forms[0].submit()</script>`,
+    html`<h1>Signing you in…</h1><form method="post" action="${acsUrl}">
+<input type="hidden" name="SAMLResponse" value="${samlResponse}">
+${relayState === null ? '' : html`<input type="hidden" name="RelayState" value="${relayState}">`}
+<noscript><p>JavaScript is off: press the button to continue.</p><button type="submit">Continue</button></noscript></form>
+<script>${trusted(AUTO_POST_SCRIPT)}</script>`,
   );
 }
 
@@ -309,8 +327,8 @@ function idpMetadata(entityId: string, ssoUrl: string, certPem: string): string 
   );
 }
 
-function page(title: string, body: string): string {
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title></head><body>${body}</body></html>`;
+function page(title: string, body: Html): string {
+  return inlinePage(`${title} (demo SAML IdP)`, body, { brand: 'Gatehouse demo SAML IdP' });
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {

@@ -21,6 +21,7 @@ import type {
 import type { AuditEntry, AuditRecord, IdentityRecord, Membership, UserRecord, UserStatus } from '../../plugin/types.ts';
 import { SHARED_EMAIL_ID_LIMIT, sharedEmailError } from '../../plugin/provisioning/shared-email.ts';
 import { isRetryableTxError, isUniqueViolation } from './database.ts';
+import { applyUserOrder, encodeUserCursor, userOrder } from './user-list-order.ts';
 
 type Row = Record<string, unknown>;
 
@@ -187,9 +188,11 @@ export class KnexOps implements StoreOps {
 
   async listUsers(filter: UserListFilter): Promise<{ users: UserRecord[]; nextCursor: string | null }> {
     const limit = Math.min(Math.max(filter.limit ?? 50, 1), 500);
-    const q = this.db(this.t('users')).select(`${this.t('users')}.*`).orderBy('id').limit(limit + 1);
+    const users_ = this.t('users');
+    const order = userOrder(filter, users_);
+    const q = this.db(users_).select(`${users_}.*`).limit(limit + 1);
+    applyUserOrder(q, this.db, order, users_, filter.cursor);
     if (filter.status) q.where('status', filter.status);
-    if (filter.cursor) q.where('id', '>', filter.cursor);
     if (filter.provider) {
       q.whereExists(
         this.db(this.t('identities'))
@@ -208,7 +211,8 @@ export class KnexOps implements StoreOps {
     }
     const rows = (await q) as Row[];
     const users = rows.slice(0, limit).map(rowToUser);
-    return { users, nextCursor: rows.length > limit ? (users[users.length - 1]?.id ?? null) : null };
+    const last = users[users.length - 1];
+    return { users, nextCursor: rows.length > limit && last ? encodeUserCursor(order, last) : null };
   }
 
   async findIdentity(provider: string, subject: string): Promise<IdentityRecord | null> {

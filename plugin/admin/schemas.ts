@@ -1,5 +1,6 @@
 /** Request schemas of the admin API; the OpenAPI document renders the same objects. */
 import { z } from 'zod';
+import { USER_SORTS } from '../ports.ts';
 import { OPTIONAL_FIELDS } from '../webhooks/payload.ts';
 import { WEBHOOK_TRIGGERS } from '../webhooks/ports.ts';
 import { secretProblem } from '../webhooks/signing.ts';
@@ -14,7 +15,9 @@ export const listUsersQuery = z.object({
   status: userStatus.optional(),
   provider: z.string().min(1).optional(),
   q: z.string().min(1).max(320).optional(),
-  cursor,
+  sort: z.enum(USER_SORTS).optional().describe('`created` (default), `email` or `status`; ties are ordered by id'),
+  dir: z.enum(['asc', 'desc']).optional().describe('default: `desc` for `created` (newest first), `asc` otherwise'),
+  cursor: cursor.describe('`nextCursor` of the previous page, with the same `sort` and `dir`'),
   limit,
 });
 

@@ -4,7 +4,7 @@
  * chooser uses plain links to `/auth/{id}/login`, so the IdPs' origins need no `form-action`.
  */
 import { createHash } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from 'helmet';
 
 type Directives = Record<string, string[]>;
@@ -21,10 +21,28 @@ export const CONSOLE_CSP: Directives = {
   'form-action': ["'self'"],
 };
 
-/** helmet with our CSP; `styleHashes` allow specific inline stylesheets (the waiting room). */
-export function securityHeaders(opts: { https: boolean; styleHashes?: string[] | undefined }): RequestHandler {
+/** What a page may need beyond the console's policy. */
+export interface HeaderOptions {
+  https: boolean;
+  /** Inline stylesheets allowed by hash (pages that cannot fetch the console's assets). */
+  styleHashes?: string[] | undefined;
+  /** Inline scripts allowed by hash (the demo SAML IdP's auto-post). */
+  scriptHashes?: string[] | undefined;
+  /** Other origins that forms (and the redirects after them) may go to: an IdP's way back to its SP. */
+  formAction?: string[] | undefined;
+}
+
+/** Node's own middleware shape, so plain `http` servers (the demo IdPs) use it as Express does. */
+export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+const withHashes = (base: string[], hashes: string[] | undefined): string[] => (hashes?.length ? [...base, ...hashes.map((h) => `'${h}'`)] : base);
+
+/** helmet with our CSP, loosened only by the hashes and origins in `opts`. */
+export function securityHeaders(opts: HeaderOptions): NodeMiddleware {
   const directives: Directives = { ...CONSOLE_CSP };
-  if (opts.styleHashes?.length) directives['style-src'] = ["'self'", ...opts.styleHashes.map((h) => `'${h}'`)];
+  directives['style-src'] = withHashes(CONSOLE_CSP['style-src']!, opts.styleHashes);
+  directives['script-src'] = withHashes(CONSOLE_CSP['script-src']!, opts.scriptHashes);
+  if (opts.formAction?.length) directives['form-action'] = [...CONSOLE_CSP['form-action']!, ...new Set(opts.formAction)];
   const mw = helmet({
     contentSecurityPolicy: { useDefaults: false, directives: { ...directives, ...(opts.https ? { 'upgrade-insecure-requests': [] } : {}) } },
     // HSTS only where the console is served over https (browsers ignore it on http anyway).

@@ -85,12 +85,12 @@ ${body}
 }
 
 /** A page outside the console frame (sign-in chooser, 403, waiting room). */
-export function barePage(title: string, body: Part, opts: { inlineCss?: string | undefined; head?: Part } = {}): string {
+export function barePage(title: string, body: Part, opts: { inlineCss?: string | undefined; head?: Part; brand?: string | undefined } = {}): string {
   const style = opts.inlineCss === undefined ? html`<link rel="stylesheet" href="${assetUrl('console.css')}">` : html`<style>${trusted(opts.inlineCss)}</style>`;
   return html`${head(title, [style, opts.head])}
 <body>
 <a class="skip" href="#main">Skip to main content</a>
-<header class="topbar" role="banner"><span>Gatehouse</span></header>
+<header class="topbar" role="banner"><span>${opts.brand ?? 'Gatehouse'}</span></header>
 <main id="main" tabindex="-1" class="narrow"><div class="card">${body}</div></main>
 </body></html>`.value;
 }

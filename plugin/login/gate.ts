@@ -3,8 +3,9 @@
  */
 import type { ResolvedConfig } from '../config/schema.ts';
 import { GatehouseError } from '../errors.ts';
+import type { MappingEngine } from '../mapping/types.ts';
 import type { StoreOps } from '../ports.ts';
-import type { FirstLoginPolicy } from '../types.ts';
+import type { Claims, FirstLoginPolicy } from '../types.ts';
 
 /** True when `email` matches an entry: an exact address or `@domain` (case-insensitive). */
 export function matchesAllowlist(email: string, entries: readonly string[]): boolean {
@@ -58,4 +59,33 @@ export async function setPolicy(
 ): Promise<void> {
   await store.setSetting(policySettingKey(providerId), policy);
   await store.audit({ action: 'policy.set', actor, provider: providerId, outcome: policy });
+}
+
+/**
+ * Why a login's claims make the user an instance admin: `config` when `provisioning.instanceAdmins`
+ * names the (verified) email, `claims` when only the IdP says so (groups pattern `instance`/`admin`),
+ * `null` when neither does.
+ */
+export type InstanceAdminStanding = 'config' | 'claims' | null;
+
+/** Evaluates the provider's mapping on the claims alone (pure) to tell whether they name an instance admin. */
+export function instanceAdminStanding(engine: MappingEngine, claims: Claims): InstanceAdminStanding {
+  // Same rule as provisioning: instanceAdmins match on a verified email only.
+  const outcome = engine.evaluate({ claims, source: 'sso', current: [], email: claims.emailVerified ? claims.email : null });
+  if (!outcome.instanceAdmin) return null;
+  return outcome.trace.some((t) => t.mapper === 'static' && t.instanceAdmin) ? 'config' : 'claims';
+}
+
+/** What a first login (no user yet) turns into. */
+export type FirstLoginDecision = { kind: 'create'; status: 'active' | 'pending_approval' } | { kind: 'refuse' };
+
+/**
+ * The FirstLoginPolicy applied to one first login. Instance admins never wait for approval (nobody
+ * else could approve them); under `reject` only an admin the operator named in the config file
+ * gets in, since an IdP group is exactly the say-so `reject` declines to act on.
+ */
+export function firstLoginDecision(policy: FirstLoginPolicy, admin: InstanceAdminStanding): FirstLoginDecision {
+  if (policy === 'reject') return admin === 'config' ? { kind: 'create', status: 'active' } : { kind: 'refuse' };
+  if (policy === 'pending_approval' && admin === null) return { kind: 'create', status: 'pending_approval' };
+  return { kind: 'create', status: 'active' };
 }

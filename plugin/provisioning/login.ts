@@ -5,7 +5,7 @@
  */
 import type { GatehouseContext, LoginEvent } from '../context.ts';
 import { GatehouseError } from '../errors.ts';
-import { checkAllowlist, effectivePolicy } from '../login/gate.ts';
+import { checkAllowlist, effectivePolicy, firstLoginDecision, instanceAdminStanding, type InstanceAdminStanding } from '../login/gate.ts';
 import type { StoreOps } from '../ports.ts';
 import type { Claims, Membership, UserRecord } from '../types.ts';
 import { applyMapping, resolveOverage } from './apply.ts';
@@ -25,6 +25,7 @@ async function findOrCreateUser(
   ctx: GatehouseContext,
   claims: Claims,
   at: number,
+  admin: InstanceAdminStanding,
 ): Promise<{ user: UserRecord; identityId: string; created: boolean; linked: boolean; locked: boolean; touched: boolean }> {
   // A returning user: identity and user in one round trip, the user's row locked.
   const known = await tx.findIdentityAndLockUser(claims.provider, claims.subject);
@@ -46,7 +47,8 @@ async function findOrCreateUser(
   }
 
   const policy = await effectivePolicy(tx, claims.provider, provider.config.firstLoginPolicy);
-  if (policy === 'reject') {
+  const decision = firstLoginDecision(policy, admin);
+  if (decision.kind === 'refuse') {
     throw new GatehouseError('ERR_POLICY_REJECTED', 'Your account has not been provisioned here. Ask your administrator for access.', {
       details: { reason: 'first_login_policy_reject' },
     });
@@ -60,7 +62,7 @@ async function findOrCreateUser(
     givenName: claims.givenName,
     familyName: claims.familyName,
     displayName: claims.name,
-    status: policy === 'pending_approval' ? 'pending_approval' : 'active',
+    status: decision.status,
   });
   const identityRow = await tx.ensureIdentity({ userId: user.id, provider: claims.provider, subject: claims.subject, email: claims.email, lastLoginAt: at, lastClaims: claims });
   if (identityRow.userId !== user.id) {
@@ -79,13 +81,16 @@ export async function provisionLogin(ctx: GatehouseContext, inputClaims: Claims)
   await checkAllowlist(ctx.config.allowlist, inputClaims.email, ctx.store);
   const claims = await resolveOverage(ctx, inputClaims);
   const engine = ctx.engines.forProvider(claims.provider);
+  const admin = instanceAdminStanding(engine, claims);
 
   return withTransactionRetry(ctx.store, () =>
     ctx.store.transaction(async (tx) => {
       const at = ctx.now();
-      const found = await findOrCreateUser(tx, ctx, claims, at);
+      const found = await findOrCreateUser(tx, ctx, claims, at, admin);
       // Serialize concurrent logins of this user; read its state after the lock.
       let user = found.locked ? found.user : ((await tx.lockUser(found.user.id)) ?? found.user);
+      // An instance admin left waiting (e.g. before this rule) is let in: nobody else could approve them.
+      if (user.status === 'pending_approval' && admin !== null) user = (await tx.updateUser(user.id, { status: 'active' })) ?? user;
       if (user.status === 'deprovisioned') {
         throw new GatehouseError('ERR_USER_DEPROVISIONED', 'This account has been deprovisioned.', { details: { reason: 'deprovisioned', userId: user.id } });
       }

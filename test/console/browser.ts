@@ -3,13 +3,29 @@
  * downloaded: the tests need /usr/bin/chromium (`apt-get install chromium`; .ci/run does it) and
  * fail, not skip, without it.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.GATEHOUSE_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOTS_DIR = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 export const VIEWPORT = { width: 1200, height: 800 };
+/** Screenshots are written only on request (`npm run screenshots`), so `npm test` leaves the tree clean. */
+export const SCREENSHOTS_ON = process.env.GATEHOUSE_SCREENSHOTS === '1';
+
+/** Each file's modification time and size, and `git status --porcelain` of the folder. */
+export function screenshotsState(): { files: Record<string, string>; gitStatus: string } {
+  const files: Record<string, string> = {};
+  if (existsSync(SCREENSHOTS_DIR)) {
+    for (const name of readdirSync(SCREENSHOTS_DIR).sort()) {
+      const st = statSync(`${SCREENSHOTS_DIR}${name}`);
+      files[name] = `${st.mtimeMs}:${st.size}`;
+    }
+  }
+  const gitStatus = execFileSync('git', ['status', '--porcelain', SCREENSHOTS_DIR], { cwd: SCREENSHOTS_DIR, encoding: 'utf8' });
+  return { files, gitStatus };
+}
 
 /** Why the browser tests cannot run here, or null. */
 export function chromiumProblem(): string | null {
@@ -56,8 +72,12 @@ export async function signInAtIdp(page: Page, username: string, password: string
   await form.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
-/** Writes docs/screenshots/NAME.png of the viewport, scrolled so that `scrollTo` is at the top. */
+/**
+ * Writes docs/screenshots/NAME.png of the viewport, scrolled so that `scrollTo` is at the top;
+ * does nothing unless GATEHOUSE_SCREENSHOTS=1.
+ */
 export async function screenshot(page: Page, name: string, scrollTo?: string): Promise<void> {
+  if (!SCREENSHOTS_ON) return;
   mkdirSync(SCREENSHOTS_DIR, { recursive: true });
   if (scrollTo) await page.locator(scrollTo).first().evaluate((el) => el.scrollIntoView({ block: 'start' }));
   else await page.evaluate(() => window.scrollTo(0, 0));

@@ -4,17 +4,21 @@
  * form, sets a provider to pending_approval, a second browser waits in the waiting room and is
  * approved, gets an override through "Manage groups", SCIM tokens are minted once and revoked,
  * a webhook is created with a preview and its delivery redelivered, the audit log and explain
- * render. Each page is saved to docs/screenshots/ along the way.
+ * render. With GATEHOUSE_SCREENSHOTS=1 (`npm run screenshots`) each page is saved to
+ * docs/screenshots/ along the way; otherwise nothing in the tree is written.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../support/agent.ts';
 import { DEFAULT_USERS, OIDC_ID, startHarness, type Harness } from '../support/harness.ts';
 import { startReceiver, webhookSecret, type Receiver } from '../plugin/webhooks/support.ts';
-import { CHROMIUM, chromiumProblem, launchChromium, newContext, screenshot, signInAtIdp, type PageProblems } from './browser.ts';
+import { CHROMIUM, SCREENSHOTS_ON, chromiumProblem, launchChromium, newContext, screenshot, screenshotsState, signInAtIdp, type PageProblems } from './browser.ts';
 
 const PASSWORD = 'pw';
 const WAITING_MESSAGE = 'Thanks for signing in! IT approves new accounts within a working day.';
+
+// What docs/screenshots looks like before any test runs (file times and git status).
+const screenshotsBefore = screenshotsState();
 
 // A missing browser is a failed test with the fix in its message, never a skip.
 it(`finds Debian's Chromium at ${CHROMIUM}`, () => {
@@ -318,5 +322,11 @@ describe('admin console in Chromium (SQLite)', { timeout: 60_000 }, () => {
     expect(csp).not.toContain('unsafe-inline');
     expect(res?.headers()['x-frame-options']).toBe('DENY');
     expect(problems.list).toEqual([]);
+  });
+});
+
+describe('docs/screenshots', () => {
+  it.runIf(!SCREENSHOTS_ON)('is left as it was: screenshots are written only with GATEHOUSE_SCREENSHOTS=1', () => {
+    expect(screenshotsState()).toEqual(screenshotsBefore);
   });
 });

@@ -31,7 +31,8 @@ export function userRoutes(ctx: GatehouseContext): RouteDef[] {
       path: '/users',
       tag: TAG,
       summary: 'List and search users',
-      description: '`q` matches email, username and display name; `provider` keeps users with an identity at that provider. Pages with `cursor` (from `nextCursor`).',
+      description:
+        '`q` matches email, username and display name; `provider` keeps users with an identity at that provider. `sort` orders by `created` (default, newest first), `email` or `status`, `dir` by `asc` or `desc`. Pages with `cursor` (from `nextCursor`, under the same order).',
       query: listUsersQuery,
       responses: { 200: { description: 'A page of users', schema: 'UserPage' } },
       async handler({ query }) {

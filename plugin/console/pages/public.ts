@@ -2,13 +2,13 @@
  * Pages outside the console frame: the waiting room for pending users (also served by the auth
  * router at `/auth/waiting-room`), the sign-in chooser and the 403 page.
  */
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import type { GatehouseContext } from '../../context.ts';
-import { CONSOLE_CSS } from '../assets.ts';
-import { cspHash, securityHeaders } from '../headers.ts';
 import { isHttps } from '../../http/https.ts';
+import type { NodeMiddleware } from '../headers.ts';
 import { html } from '../html.ts';
 import { barePage } from '../layout.ts';
+import { inlinePage, inlinePageHeaders, sendInlinePage } from '../standalone.ts';
 
 /** How often the waiting room looks again (a pending session may only reach this page). */
 const WAITING_ROOM_REFRESH_S = 30;
@@ -17,27 +17,29 @@ const WAITING_ROOM_REFRESH_S = 30;
 export function renderWaitingRoom(message: string): string {
   // A pending session cannot fetch /admin/assets (it is confined to the waiting room), so the
   // stylesheet is inline and allowed by its hash.
-  return barePage(
+  return inlinePage(
     'Waiting for approval',
     html`<h1>Waiting for approval</h1>
 <p role="status" class="flash ok">${message}</p>
-<p class="muted">An administrator has to approve your account before you can continue. This page checks again every ${WAITING_ROOM_REFRESH_S} seconds and takes you on once you are approved.</p>
+<h2>What happens next</h2>
+<ol>
+<li>An administrator has to approve your account (in the admin console, or with <code>gatehouse users approve</code>). Nothing is needed from you meanwhile.</li>
+<li>Once you are approved, reload this page (it also checks by itself every ${WAITING_ROOM_REFRESH_S} seconds) and you are taken on, signed in as you are now.</li>
+<li>Signed in with the wrong account? Sign out and sign in again with another one.</li>
+</ol>
 <form method="post" action="/auth/logout"><button type="submit" class="secondary">Sign out</button></form>`,
-    { inlineCss: CONSOLE_CSS, head: html`<meta http-equiv="refresh" content="${WAITING_ROOM_REFRESH_S}">` },
+    { head: html`<meta http-equiv="refresh" content="${WAITING_ROOM_REFRESH_S}">` },
   );
 }
 
-const waitingRoomHeaders = new Map<boolean, RequestHandler>();
+const waitingRoomHeaders = new Map<boolean, NodeMiddleware>();
 
 /** Sends the waiting room with the console's security headers (CSP allowing its inline style). */
-export function sendWaitingRoom(req: Request, res: Response, ctx: GatehouseContext, next: NextFunction): void {
+export function sendWaitingRoom(req: Request, res: Response, ctx: GatehouseContext, _next?: NextFunction): void {
   const https = isHttps(ctx);
   let headers = waitingRoomHeaders.get(https);
-  if (!headers) waitingRoomHeaders.set(https, (headers = securityHeaders({ https, styleHashes: [cspHash(CONSOLE_CSS)] })));
-  headers(req, res, (err?: unknown) => {
-    if (err) return next(err);
-    res.status(200).type('html').send(renderWaitingRoom(ctx.config.waitingRoom.message));
-  });
+  if (!headers) waitingRoomHeaders.set(https, (headers = inlinePageHeaders({ https })));
+  sendInlinePage(headers, req, res, 200, renderWaitingRoom(ctx.config.waitingRoom.message));
 }
 
 export interface SignInProvider {

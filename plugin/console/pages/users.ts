@@ -5,6 +5,7 @@ import { actorFormatter, type ActorFormatter } from '../actors.ts';
 import { html, when, type Html } from '../html.ts';
 import { badge, consolePage, csrfInput, options, postButton, queryString } from '../layout.ts';
 import type { Organization, UserDetail, UserPage, UserView } from '../views.ts';
+import { defaultSortDir, type SortDir, type UserSort } from '../../ports.ts';
 
 const STATUSES = ['active', 'pending_approval', 'rejected', 'deprovisioned'] as const;
 
@@ -47,9 +48,29 @@ ${page.nextCursor ? html`<p class="pager"><a href="/admin/waiting-room${queryStr
   );
 };
 
+/** The sort and direction the list is in (after the API accepted them), and those given in the URL. */
+interface Ordering {
+  sort: UserSort;
+  dir: SortDir;
+  given: { sort: string | undefined; dir: string | undefined };
+}
+
+/** A column header that sorts by `key`: the current column flips its direction, others start at their natural one. */
+function sortHeader(label: string, key: UserSort, order: Ordering, filter: Record<string, string | undefined>): Html {
+  const active = order.sort === key;
+  const dir: SortDir = active ? (order.dir === 'asc' ? 'desc' : 'asc') : defaultSortDir(key);
+  const href = `/admin/users${queryString({ ...filter, sort: key, dir })}`;
+  const state = active ? (order.dir === 'asc' ? 'ascending' : 'descending') : null;
+  return html`<th scope="col"${state ? html` aria-sort="${state}"` : ''}><a href="${href}">${label}${active ? (order.dir === 'asc' ? ' ▲' : ' ▼') : ''}<span class="sr-only">, sort ${dir === 'asc' ? 'ascending' : 'descending'}</span></a></th>`;
+}
+
 export const usersPage: PageFn = async (env) => {
-  const filter = { q: param(env.req, 'q'), status: param(env.req, 'status'), provider: param(env.req, 'provider'), cursor: param(env.req, 'cursor') };
-  const page = await env.call<UserPage>('get', '/users', { query: { ...filter, limit: '50' } });
+  const filter = { q: param(env.req, 'q'), status: param(env.req, 'status'), provider: param(env.req, 'provider') };
+  const given = { sort: param(env.req, 'sort'), dir: param(env.req, 'dir') };
+  // The API validates sort and dir (400 on anything else) before they are used below.
+  const page = await env.call<UserPage>('get', '/users', { query: { ...filter, ...given, cursor: param(env.req, 'cursor'), limit: '50' } });
+  const sort = (given.sort ?? 'created') as UserSort;
+  const order: Ordering = { sort, dir: (given.dir as SortDir | undefined) ?? defaultSortDir(sort), given };
   const providers = [...env.ctx.providers.values()].map((p) => ({ value: p.config.id, label: p.config.displayName ?? p.config.id }));
   const rows = page.users.map(
     (u) =>
@@ -62,12 +83,13 @@ export const usersPage: PageFn = async (env) => {
 <label>Search <input type="search" name="q" size="30" value="${filter.q ?? ''}" placeholder="email, username or name"></label>
 <label>Status <select name="status"><option value="">any</option>${options(STATUSES.map((s) => ({ value: s, label: s.replace('_', ' ') })), filter.status)}</select></label>
 <label>Provider <select name="provider"><option value="">any</option>${options(providers, filter.provider)}</select></label>
+${given.sort ? html`<input type="hidden" name="sort" value="${given.sort}">` : ''}${given.dir ? html`<input type="hidden" name="dir" value="${given.dir}">` : ''}
 <button type="submit">Filter</button> <a href="/admin/users">Clear</a>
 </form>
 <table><caption class="sr-only">Users</caption>
-<thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Instance admin</th><th scope="col">Created</th></tr></thead>
+<thead><tr>${sortHeader('Email', 'email', order, filter)}<th scope="col">Name</th>${sortHeader('Status', 'status', order, filter)}<th scope="col">Instance admin</th>${sortHeader('Created', 'created', order, filter)}</tr></thead>
 <tbody>${rows.length ? rows : html`<tr><td colspan="5" class="muted">No user matches.</td></tr>`}</tbody></table>
-${page.nextCursor ? html`<p class="pager"><a href="/admin/users${queryString({ ...filter, cursor: page.nextCursor })}">Next page</a></p>` : ''}`,
+${page.nextCursor ? html`<p class="pager"><a href="/admin/users${queryString({ ...filter, ...given, cursor: page.nextCursor })}">Next page</a></p>` : ''}`,
   );
 };
 

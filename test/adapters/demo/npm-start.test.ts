@@ -2,55 +2,21 @@
  * `npm start` serves the demo: a person (here, a script) signs in through the built-in OIDC
  * provider and the built-in SAML IdP, and `/auth/me` shows the user.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, parseForm } from '../../support/agent.ts';
 import { freePort } from '../../support/ports.ts';
+import { startDemoProcess, type DemoProcess } from '../../support/demo-process.ts';
 
 describe('npm start (demo gateway)', () => {
-  let child: ChildProcess;
+  let demo: DemoProcess;
   let url: string;
-  let dataDir: string;
-  let output = '';
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-demo-'));
-    const [gw, oidc, saml] = [await freePort(), await freePort(), await freePort()];
-    child = spawn('npm', ['start', '--silent'], {
-      cwd: join(import.meta.dirname, '../../..'),
-      env: { ...process.env, GATEHOUSE_PORT: String(gw), GATEHOUSE_DEMO_OIDC_PORT: String(oidc), GATEHOUSE_DEMO_SAML_PORT: String(saml), GATEHOUSE_DEMO_DATA_DIR: dataDir },
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`demo did not start:\n${output}`)), 50_000);
-      const onData = (d: Buffer) => {
-        output += d.toString();
-        const m = /Gatehouse demo gateway: (http:\/\/\S+)/.exec(output);
-        if (m?.[1]) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-      child.once('exit', (code) => reject(new Error(`demo exited with ${code}:\n${output}`)));
-    });
+    demo = await startDemoProcess([], { GATEHOUSE_PORT: String(await freePort()) });
+    url = demo.url;
   }, 60_000);
 
-  afterAll(() => {
-    if (child?.pid) {
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        /* already gone */
-      }
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => demo?.stop());
 
   it('prints the URL and serves a landing page with both sign-in links', async () => {
     const res = await new Agent().get(`${url}/`, { accept: 'text/html' });
