@@ -122,10 +122,7 @@ export function createSamlAdapter(provider: SamlProviderConfig, deps: SamlAdapte
     if (facts.inResponseTo === undefined && !opts.allowIdpInitiated) {
       throw samlReject('idp_initiated_not_allowed', 'Unsolicited (IdP-initiated) SAML responses are not allowed for this provider (allowIdpInitiated)');
     }
-    const pending = facts.inResponseTo === undefined || relayState === undefined ? undefined : takePending(flow, flowKey, relayState);
-    if (pending && pending.requestId !== facts.inResponseTo) {
-      throw samlReject('relay_state_mismatch', 'The SAML response answers another login than the one this browser started');
-    }
+    const pending = facts.inResponseTo === undefined ? undefined : bindToFlow(flow, relayState, facts.inResponseTo);
     if (!(await deps.cache.rememberAssertion(opts.providerId, facts.id, facts.expiresAtMs))) {
       throw samlReject('assertion_replayed', `The SAML assertion ${facts.id.slice(0, 80)} was already used (replay)`);
     }
@@ -133,6 +130,23 @@ export function createSamlAdapter(provider: SamlProviderConfig, deps: SamlAdapte
       throw samlReject('unknown_in_response_to', 'The SAML response answers no pending request of ours (unknown, expired or already used InResponseTo)');
     }
     return pending?.returnTo;
+  }
+
+  /**
+   * Login-CSRF binding of a solicited response. When this browser carries a flow cookie (any
+   * readable flow state: on https it is SameSite=None and always rides along on the IdP's POST),
+   * the response must come under the RelayState of one of this browser's pending logins and answer
+   * that very request; a missing or unknown RelayState is someone else's response. Without a flow
+   * cookie (expired, or a SameSite=Lax cookie dropped on the cross-site POST) there is nothing to
+   * bind to and the shared request-ID check alone applies (docs/saml.md).
+   */
+  function bindToFlow(flow: FlowState, relayState: string | undefined, inResponseTo: string): PendingLogin | undefined {
+    const pending = relayState === undefined ? undefined : takePending(flow, flowKey, relayState);
+    if (pending === undefined && Object.keys(flow).length === 0) return undefined;
+    if (pending === undefined || pending.requestId !== inResponseTo) {
+      throw samlReject('relay_state_mismatch', 'The SAML response answers another login than the one this browser started');
+    }
+    return pending;
   }
 }
 
@@ -210,7 +224,9 @@ function takePending(flow: FlowState, key: string, relayState: string): PendingL
   const map = pendingMap(flow, key);
   if (!Object.hasOwn(map, relayState)) return undefined;
   const p = map[relayState];
-  const rest = Object.fromEntries(Object.entries(map).filter(([k]) => k !== relayState));
-  flow[key] = rest;
+  const rest = Object.entries(map).filter(([k]) => k !== relayState);
+  // An emptied map goes, so that a finished login leaves no flow cookie behind.
+  if (rest.length === 0) delete flow[key];
+  else flow[key] = Object.fromEntries(rest);
   return p;
 }
