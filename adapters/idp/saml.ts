@@ -12,6 +12,7 @@ import { SAML, ValidateInResponseTo } from '@node-saml/passport-saml';
 import type { CacheProvider, Profile } from '@node-saml/passport-saml';
 import type { SamlProviderConfig } from '../../plugin/config/schema.ts';
 import type { FlowState, IdpAdapter, SamlStateCache, VerifiedAssertion } from '../../plugin/ports.ts';
+import { checkSignatureAlgorithms } from './saml-algorithms.ts';
 import { checkSignedAssertion, inspectResponse } from './saml-checks.ts';
 import type { AssertionFacts, ResponseShape } from './saml-checks.ts';
 import { samlReject, translateLibraryError } from './saml-errors.ts';
@@ -99,6 +100,7 @@ export function createSamlAdapter(provider: SamlProviderConfig, deps: SamlAdapte
       }
       const relayState = typeof RelayState === 'string' && RelayState !== '' ? RelayState : undefined;
       const shape = inspectResponse(parseResponse(SAMLResponse));
+      checkSignatureAlgorithms(shape.response, opts.allowSha1Signatures);
       const profile = await verifySignatures(saml, opts, SAMLResponse, shape);
       const facts = checkSignedAssertion(signedAssertionOf(profile), shape, {
         acsUrl: opts.acsUrl,

@@ -116,6 +116,8 @@ const samlProvider = z
     acceptedClockSkewMs: z.number().int().min(0).default(5000),
     requestIdExpirationPeriodMs: z.number().int().positive().default(8 * 60 * 60 * 1000),
     allowIdpInitiated: z.boolean().default(false),
+    /** Accept RSA-SHA1 signatures and SHA-1 digests (NIST SP 800-131A disallows them): old IdPs only. */
+    allowSha1Signatures: z.boolean().default(false),
     identifierFormat: z.string().optional(),
   })
   .strict();
