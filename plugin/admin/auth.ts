@@ -1,6 +1,6 @@
 /**
  * Who may call the admin API: an instance admin's session, or an admin API token
- * (`Authorization: Bearer gha_...`). Session requests that change state must be JSON or carry
+ * (`Authorization: Bearer gatehouse_admin_...`). Session requests that change state must be JSON or carry
  * `X-Requested-With` (a cross-site form can do neither without a CORS preflight we never grant);
  * bearer requests carry no ambient credentials and are exempt.
  */
