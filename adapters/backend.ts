@@ -17,6 +17,7 @@ import { IndexedRedisSessionStore } from './redis/session-store.ts';
 import { createOidcAdapter } from './idp/oidc.ts';
 import { createSamlAdapter } from './idp/saml.ts';
 import { featuresFor } from './features.ts';
+import { createRateLimiter } from './rate-limit/create.ts';
 import { KnexSessionStore } from './session/knex-session-store.ts';
 import { migrate, openDatabase } from './store/database.ts';
 import { KnexStore } from './store/knex-store.ts';
@@ -120,6 +121,9 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
       extensions: [...features.flatMap((f) => f.routers ?? []), ...(opts.extra?.extensions ?? [])],
       apis: features.flatMap((f) => f.apis ?? []),
     });
+    // Brute-force limits (rateLimits): read by the login start, SCIM and admin token checks.
+    const rateLimiter = await createRateLimiter(config, logger);
+    gatehouse.context.rateLimiter = rateLimiter;
     const stops: (() => Promise<void>)[] = [];
     const sharedState = shared;
     for (const f of features) if (f.start) stops.push(await f.start(gatehouse.context));
@@ -138,6 +142,7 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
         clearInterval(sweep);
         stopCatalogWatch();
         for (const stop of stops.reverse()) await stop().catch((e: unknown) => logger.warn({ err: e }, 'feature stop failed'));
+        await rateLimiter?.close();
         await sharedState.close();
         await store.close();
       },

@@ -86,7 +86,9 @@ export function createSamlAdapter(provider: SamlProviderConfig, deps: SamlAdapte
       const requestId = requestIdOf(url);
       const expiresAt = now() + opts.requestIdExpirationPeriodMs;
       await deps.cache.saveRequestId(opts.providerId, requestId, expiresAt);
-      rememberPending(flow, flowKey, relayState, { requestId, returnTo, expiresAt }, now());
+      const evicted = rememberPending(flow, flowKey, relayState, { requestId, returnTo, expiresAt }, now());
+      // A request no browser can answer any more goes at once: login starts never pile up rows.
+      await Promise.all(evicted.map((p) => deps.cache.consumeRequestId(opts.providerId, p.requestId)));
       return url;
     },
 
@@ -215,11 +217,13 @@ function pendingMap(flow: FlowState, key: string): Record<string, PendingLogin> 
   return v !== null && typeof v === 'object' ? (v as Record<string, PendingLogin>) : {};
 }
 
-function rememberPending(flow: FlowState, key: string, relayState: string, p: PendingLogin, nowMs: number): void {
+/** Adds a pending login, keeping the newest MAX_PENDING; returns the ones pushed out (still live). */
+function rememberPending(flow: FlowState, key: string, relayState: string, p: PendingLogin, nowMs: number): PendingLogin[] {
   const live = Object.entries(pendingMap(flow, key)).filter(([, v]) => v.expiresAt > nowMs);
   live.push([relayState, p]);
-  // A few parallel tabs are fine; an ever-growing session is not.
+  // A few parallel tabs are fine; an ever-growing flow (and request table) is not.
   flow[key] = Object.fromEntries(live.slice(-MAX_PENDING));
+  return live.slice(0, -MAX_PENDING).map(([, v]) => v);
 }
 
 function takePending(flow: FlowState, key: string, relayState: string): PendingLogin | undefined {

@@ -8,6 +8,7 @@ import { GatehouseError, isGatehouseError } from '../errors.ts';
 import { provisionLogin } from '../provisioning/login.ts';
 import type { Claims, Membership } from '../types.ts';
 import { FlowCookie } from './flow-cookie.ts';
+import { countAttempt, sendTooManyRequests } from './rate-limit.ts';
 import { sendWaitingRoom } from '../console/pages/public.ts';
 import { errorPage } from './pages.ts';
 import { WAITING_ROOM_PATH, wantsHtml } from './session.ts';
@@ -68,6 +69,8 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
     const p = providerOf(req, res);
     if (!p) return;
     try {
+      const limit = await countAttempt(ctx, req, 'loginStart');
+      if (limit.limited) return sendTooManyRequests(req, res, limit.retryAfterSeconds);
       // Other providers' (or tabs') pending logins in the same browser are kept.
       const flow = flows.read(req);
       const url = await p.adapter.begin({ flow, returnTo: safeReturnTo(req.query.returnTo) });
