@@ -19,6 +19,7 @@ import { RedisSamlCache } from './redis/saml-cache.ts';
 import { IndexedRedisSessionStore } from './redis/session-store.ts';
 import { createOidcAdapter } from './idp/oidc.ts';
 import { createSamlAdapter } from './idp/saml.ts';
+import { createRateLimiter } from './rate-limit/create.ts';
 import { KnexSessionStore } from './session/knex-session-store.ts';
 import { migrate, openDatabase } from './store/database.ts';
 import { KnexStore } from './store/knex-store.ts';
@@ -114,7 +115,10 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
       else if (p.type === 'oidc') idps.set(p.id, createOidcAdapter(p, { baseUrl }));
       else idps.set(p.id, createSamlAdapter(p, { baseUrl, cache: samlCache, ...(opts.now ? { now: opts.now } : {}) }));
     }
+    // Brute-force limits (rateLimits): read by the login start, SCIM and admin token checks.
+    const rateLimiter = await createRateLimiter(config, logger);
     const gatehouse = await assembleGatehouse({
+      rateLimiter,
       config: { ...config, server: { ...config.server, baseUrl } },
       secrets: await resolveSecrets(config, store),
       store,
@@ -147,6 +151,7 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
         clearInterval(sweep);
         stopCatalogWatch();
         await gatehouse.stop();
+        await rateLimiter?.close();
         await sharedState.close();
         await store.close();
       },

@@ -7,6 +7,7 @@ import type { ProviderConfig, ResolvedConfig } from './config/schema.ts';
 import type { ClaimsNormalizer } from './login/claims.ts';
 import type { MappingEngine, OrgCatalog } from './mapping/index.ts';
 import type { Metrics } from './http/metrics.ts';
+import type { RateLimiter } from './http/rate-limit.ts';
 import type { IdpAdapter, StoreOps, Store } from './ports.ts';
 import type { Claims, Membership, UserRecord } from './types.ts';
 
@@ -54,6 +55,8 @@ export interface GatehouseContext {
    */
   resolveGroups?: ((claims: Claims) => Promise<string[] | null>) | undefined;
   now: () => number;
+  /** Per-client brute-force limits (config `rateLimits`); none: unlimited. */
+  rateLimiter?: RateLimiter | undefined;
   /**
    * Re-reads organizations, roles and groups from the store and rebuilds `catalog` and `engines`
    * (after the admin API created some). Other instances pick them up on restart.

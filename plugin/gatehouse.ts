@@ -25,6 +25,7 @@ import { createLoginPipeline } from './login/pipeline.ts';
 import { createLogger } from './logger.ts';
 import { catalogFrom, createMappingEngines } from './mapping/index.ts';
 import { GatehouseStrategy } from './passport/strategy.ts';
+import type { RateLimiter } from './http/rate-limit.ts';
 import type { IdpAdapter, Store } from './ports.ts';
 import type { Claims } from './types.ts';
 
@@ -44,6 +45,8 @@ export interface GatehouseOptions {
   loginHooks?: LoginHook[] | undefined;
   resolveGroups?: ((claims: Claims) => Promise<string[] | null>) | undefined;
   now?: (() => number) | undefined;
+  /** Per-client budgets for unauthenticated surfaces (login starts, bearer tokens). */
+  rateLimiter?: RateLimiter | undefined;
 }
 
 export type DoneCallback<T> = (err: unknown, value?: T) => void;
@@ -102,6 +105,7 @@ export async function assembleGatehouse(opts: GatehouseOptions): Promise<Gatehou
     loginHooks: [...features.flatMap((f) => f.loginHooks ?? []), ...(opts.loginHooks ?? [])],
     resolveGroups: opts.resolveGroups,
     now: opts.now ?? Date.now,
+    rateLimiter: opts.rateLimiter,
   };
   ctx.reloadCatalog = async () => {
     const fresh = catalogFrom(await store.listOrganizations());
@@ -150,7 +154,7 @@ export async function assembleGatehouse(opts: GatehouseOptions): Promise<Gatehou
       if (!providers.has(providerId)) throw new TypeError(`no provider "${providerId}" in the config (providers: ${[...providers.keys()].join(', ') || 'none'})`);
       let s = strategies.get(providerId);
       if (!s) {
-        s = new GatehouseStrategy({ providerId, login, store, flows, waitingRoomMessage: config.waitingRoom.message });
+        s = new GatehouseStrategy({ providerId, login, ctx, flows });
         strategies.set(providerId, s);
       }
       return s;

@@ -1,13 +1,12 @@
 /**
  * Long-lived bearer tokens (SCIM, admin API): 256 random bits, shown once, stored as a
  * SHA-256 hash (the token has full entropy, so a slow hash adds nothing), compared in
- * constant time, revocable with the row kept for audit.
+ * constant time, revocable with the row kept for audit. Their format: ./token-format.ts.
  */
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { GatehouseError } from './errors.ts';
 import type { ApiTokenKind, ApiTokenRecord, StoreOps } from './ports.ts';
-
-const PREFIX: Record<ApiTokenKind, string> = { scim: 'ghs_', admin: 'gha_' };
+import { isWellFormedToken, newToken, tokenHint } from './token-format.ts';
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -27,7 +26,7 @@ export async function mintToken(
 ): Promise<MintedToken> {
   const name = input.name.trim();
   if (name === '' || name.length > 191) throw new GatehouseError('ERR_VALIDATION', 'name: must be 1-191 characters');
-  const token = `${PREFIX[input.kind]}${randomBytes(32).toString('base64url')}`;
+  const token = newToken(input.kind);
   const id = randomUUID();
   const createdAt = input.now ?? Date.now();
   await store.insertApiToken({
@@ -35,7 +34,7 @@ export async function mintToken(
     kind: input.kind,
     name,
     hash: hashToken(token),
-    hint: token.slice(0, PREFIX[input.kind].length + 4),
+    hint: tokenHint(input.kind, token),
     provider: input.provider ?? null,
     createdBy: input.actor,
     createdAt,
@@ -46,7 +45,8 @@ export async function mintToken(
 
 /**
  * The token row for a presented bearer token, or null (unknown, revoked, wrong kind).
- * The lookup is by hash; the final comparison is constant-time.
+ * A token of the wrong shape or with a bad checksum is refused before any lookup; the lookup
+ * is by hash; the final comparison is constant-time.
  */
 export async function verifyToken(
   store: Pick<StoreOps, 'findApiTokenByHash' | 'touchApiToken'>,
@@ -54,7 +54,7 @@ export async function verifyToken(
   presented: string,
   now: number = Date.now(),
 ): Promise<ApiTokenRecord | null> {
-  if (!presented.startsWith(PREFIX[kind]) || presented.length > 200) return null;
+  if (presented.length > 200 || !isWellFormedToken(kind, presented)) return null;
   const hash = hashToken(presented);
   const row = await store.findApiTokenByHash(hash);
   if (!row) return null;

@@ -32,6 +32,8 @@ export interface DemoUser {
 }
 
 export type AttributeStyle = 'simple' | 'azure' | 'both';
+export type SignatureAlgorithm = 'rsa-sha256' | 'rsa-sha1';
+export type DigestAlgorithm = 'sha256' | 'sha1';
 
 export interface BuildResponseOptions {
   user: DemoUser;
@@ -68,6 +70,10 @@ export interface BuildResponseOptions {
   attributeStyle?: AttributeStyle;
   /** What gets an enveloped signature (default: the assertion). */
   sign?: 'assertion' | 'response' | 'both' | 'none';
+  /** Signature algorithm (default RSA-SHA256); `rsa-sha1` plays an old IdP. */
+  signatureAlgorithm?: SignatureAlgorithm;
+  /** Reference digest algorithm (default SHA-256); `sha1` plays an old IdP. */
+  digestAlgorithm?: DigestAlgorithm;
   /** Sign with this key (its cert goes in KeyInfo) instead of the IdP's own: an attacker. */
   signingKey?: KeyPairAndCert;
   /** Top-level StatusCode (default Success); `statusMessage` adds a StatusMessage. */
@@ -101,8 +107,14 @@ export interface StartSamlIdpOptions {
   keyPair?: KeyPairAndCert;
 }
 
-const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
-const SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
+const SIGNATURE_URI: Record<SignatureAlgorithm, string> = {
+  'rsa-sha256': 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+  'rsa-sha1': 'http://www.w3.org/2000/09/xmldsig#rsa-sha1',
+};
+const DIGEST_URI: Record<DigestAlgorithm, string> = {
+  sha256: 'http://www.w3.org/2001/04/xmlenc#sha256',
+  sha1: 'http://www.w3.org/2000/09/xmldsig#sha1',
+};
 const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
@@ -217,22 +229,23 @@ function buildSignedResponse(o: BuildResponseOptions, idpIssuer: string, idpKeys
 
   const key = o.signingKey ?? idpKeys;
   const sign = o.sign ?? 'assertion';
-  if (!o.omitAssertion && (sign === 'assertion' || sign === 'both')) xml = signElement(xml, assertionId, true, key);
-  if (sign === 'response' || sign === 'both') xml = signElement(xml, responseId, responseIssuer !== null, key);
+  const algs = { signature: SIGNATURE_URI[o.signatureAlgorithm ?? 'rsa-sha256'], digest: DIGEST_URI[o.digestAlgorithm ?? 'sha256'] };
+  if (!o.omitAssertion && (sign === 'assertion' || sign === 'both')) xml = signElement(xml, assertionId, true, key, algs);
+  if (sign === 'response' || sign === 'both') xml = signElement(xml, responseId, responseIssuer !== null, key, algs);
   if (o.alterXml) xml = o.alterXml(xml);
   return Buffer.from(xml, 'utf8').toString('base64');
 }
 
 /** Enveloped signature over the element with this ID, placed after its Issuer as the schema wants. */
-function signElement(xml: string, id: string, hasIssuer: boolean, key: KeyPairAndCert): string {
+function signElement(xml: string, id: string, hasIssuer: boolean, key: KeyPairAndCert, algs: { signature: string; digest: string }): string {
   const sig = new SignedXml({
     privateKey: key.privateKeyPem,
     publicCert: key.certPem,
-    signatureAlgorithm: RSA_SHA256,
+    signatureAlgorithm: algs.signature,
     canonicalizationAlgorithm: EXC_C14N,
   });
   const target = `//*[@ID='${id}']`;
-  sig.addReference({ xpath: target, transforms: [ENVELOPED, EXC_C14N], digestAlgorithm: SHA256 });
+  sig.addReference({ xpath: target, transforms: [ENVELOPED, EXC_C14N], digestAlgorithm: algs.digest });
   sig.computeSignature(xml, {
     prefix: 'ds',
     location: hasIssuer ? { reference: `${target}/*[local-name(.)='Issuer']`, action: 'after' } : { reference: target, action: 'prepend' },

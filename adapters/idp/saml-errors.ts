@@ -21,6 +21,7 @@ export type SamlRejectReason =
   | 'unsigned_response'
   | 'untrusted_signing_key'
   | 'invalid_signature'
+  | 'weak_signature_algorithm'
   | 'malformed_assertion'
   | 'missing_conditions'
   | 'audience_mismatch'

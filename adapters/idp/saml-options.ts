@@ -24,6 +24,8 @@ export interface ResolvedSamlOptions {
   acceptedClockSkewMs: number;
   requestIdExpirationPeriodMs: number;
   allowIdpInitiated: boolean;
+  /** RSA-SHA1 signatures and SHA-1 digests accepted (old IdPs); refused otherwise. */
+  allowSha1Signatures: boolean;
   /** NameIDPolicy Format we ask for; null asks for none (the IdP's default, the most portable). */
   identifierFormat: string | null;
 }
@@ -61,6 +63,7 @@ export function resolveSamlOptions(provider: SamlProviderConfig, baseUrl: string
     acceptedClockSkewMs: provider.acceptedClockSkewMs,
     requestIdExpirationPeriodMs: provider.requestIdExpirationPeriodMs,
     allowIdpInitiated: provider.allowIdpInitiated,
+    allowSha1Signatures: provider.allowSha1Signatures,
     identifierFormat: provider.identifierFormat ?? null,
   };
 }

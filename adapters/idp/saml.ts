@@ -12,6 +12,7 @@ import { SAML, ValidateInResponseTo } from '@node-saml/passport-saml';
 import type { CacheProvider, Profile } from '@node-saml/passport-saml';
 import type { SamlProviderConfig } from '../../plugin/config/schema.ts';
 import type { FlowState, IdpAdapter, SamlStateCache, VerifiedAssertion } from '../../plugin/ports.ts';
+import { checkSignatureAlgorithms } from './saml-algorithms.ts';
 import { checkSignedAssertion, inspectResponse } from './saml-checks.ts';
 import type { AssertionFacts, ResponseShape } from './saml-checks.ts';
 import { samlReject, translateLibraryError } from './saml-errors.ts';
@@ -85,7 +86,9 @@ export function createSamlAdapter(provider: SamlProviderConfig, deps: SamlAdapte
       const requestId = requestIdOf(url);
       const expiresAt = now() + opts.requestIdExpirationPeriodMs;
       await deps.cache.saveRequestId(opts.providerId, requestId, expiresAt);
-      rememberPending(flow, flowKey, relayState, { requestId, returnTo, expiresAt }, now());
+      const evicted = rememberPending(flow, flowKey, relayState, { requestId, returnTo, expiresAt }, now());
+      // A request no browser can answer any more goes at once: login starts never pile up rows.
+      await Promise.all(evicted.map((p) => deps.cache.consumeRequestId(opts.providerId, p.requestId)));
       return url;
     },
 
@@ -99,6 +102,7 @@ export function createSamlAdapter(provider: SamlProviderConfig, deps: SamlAdapte
       }
       const relayState = typeof RelayState === 'string' && RelayState !== '' ? RelayState : undefined;
       const shape = inspectResponse(parseResponse(SAMLResponse));
+      checkSignatureAlgorithms(shape.response, opts.allowSha1Signatures);
       const profile = await verifySignatures(saml, opts, SAMLResponse, shape);
       const facts = checkSignedAssertion(signedAssertionOf(profile), shape, {
         acsUrl: opts.acsUrl,
@@ -122,10 +126,7 @@ export function createSamlAdapter(provider: SamlProviderConfig, deps: SamlAdapte
     if (facts.inResponseTo === undefined && !opts.allowIdpInitiated) {
       throw samlReject('idp_initiated_not_allowed', 'Unsolicited (IdP-initiated) SAML responses are not allowed for this provider (allowIdpInitiated)');
     }
-    const pending = facts.inResponseTo === undefined || relayState === undefined ? undefined : takePending(flow, flowKey, relayState);
-    if (pending && pending.requestId !== facts.inResponseTo) {
-      throw samlReject('relay_state_mismatch', 'The SAML response answers another login than the one this browser started');
-    }
+    const pending = facts.inResponseTo === undefined ? undefined : bindToFlow(flow, relayState, facts.inResponseTo);
     if (!(await deps.cache.rememberAssertion(opts.providerId, facts.id, facts.expiresAtMs))) {
       throw samlReject('assertion_replayed', `The SAML assertion ${facts.id.slice(0, 80)} was already used (replay)`);
     }
@@ -133,6 +134,23 @@ export function createSamlAdapter(provider: SamlProviderConfig, deps: SamlAdapte
       throw samlReject('unknown_in_response_to', 'The SAML response answers no pending request of ours (unknown, expired or already used InResponseTo)');
     }
     return pending?.returnTo;
+  }
+
+  /**
+   * Login-CSRF binding of a solicited response. When this browser carries a flow cookie (any
+   * readable flow state: on https it is SameSite=None and always rides along on the IdP's POST),
+   * the response must come under the RelayState of one of this browser's pending logins and answer
+   * that very request; a missing or unknown RelayState is someone else's response. Without a flow
+   * cookie (expired, or a SameSite=Lax cookie dropped on the cross-site POST) there is nothing to
+   * bind to and the shared request-ID check alone applies (docs/saml.md).
+   */
+  function bindToFlow(flow: FlowState, relayState: string | undefined, inResponseTo: string): PendingLogin | undefined {
+    const pending = relayState === undefined ? undefined : takePending(flow, flowKey, relayState);
+    if (pending === undefined && Object.keys(flow).length === 0) return undefined;
+    if (pending === undefined || pending.requestId !== inResponseTo) {
+      throw samlReject('relay_state_mismatch', 'The SAML response answers another login than the one this browser started');
+    }
+    return pending;
   }
 }
 
@@ -199,18 +217,22 @@ function pendingMap(flow: FlowState, key: string): Record<string, PendingLogin> 
   return v !== null && typeof v === 'object' ? (v as Record<string, PendingLogin>) : {};
 }
 
-function rememberPending(flow: FlowState, key: string, relayState: string, p: PendingLogin, nowMs: number): void {
+/** Adds a pending login, keeping the newest MAX_PENDING; returns the ones pushed out (still live). */
+function rememberPending(flow: FlowState, key: string, relayState: string, p: PendingLogin, nowMs: number): PendingLogin[] {
   const live = Object.entries(pendingMap(flow, key)).filter(([, v]) => v.expiresAt > nowMs);
   live.push([relayState, p]);
-  // A few parallel tabs are fine; an ever-growing session is not.
+  // A few parallel tabs are fine; an ever-growing flow (and request table) is not.
   flow[key] = Object.fromEntries(live.slice(-MAX_PENDING));
+  return live.slice(0, -MAX_PENDING).map(([, v]) => v);
 }
 
 function takePending(flow: FlowState, key: string, relayState: string): PendingLogin | undefined {
   const map = pendingMap(flow, key);
   if (!Object.hasOwn(map, relayState)) return undefined;
   const p = map[relayState];
-  const rest = Object.fromEntries(Object.entries(map).filter(([k]) => k !== relayState));
-  flow[key] = rest;
+  const rest = Object.entries(map).filter(([k]) => k !== relayState);
+  // An emptied map goes, so that a finished login leaves no flow cookie behind.
+  if (rest.length === 0) delete flow[key];
+  else flow[key] = Object.fromEntries(rest);
   return p;
 }

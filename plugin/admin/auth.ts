@@ -1,12 +1,13 @@
 /**
  * Who may call the admin API: an instance admin's session, or an admin API token
- * (`Authorization: Bearer gha_...`). Session requests that change state must be JSON or carry
+ * (`Authorization: Bearer gatehouse_admin_...`). Session requests that change state must be JSON or carry
  * `X-Requested-With` (a cross-site form can do neither without a CORS preflight we never grant);
  * bearer requests carry no ambient credentials and are exempt.
  */
 import type { Request, RequestHandler, Response } from 'express';
 import type { GatehouseContext } from '../context.ts';
 import { GatehouseError } from '../errors.ts';
+import { budgetSpent, countAttempt } from '../http/rate-limit.ts';
 import { bearerFrom, verifyToken } from '../tokens.ts';
 
 export type AdminActor =
@@ -34,17 +35,31 @@ export function actorOf(res: Response): AdminActor {
   return a;
 }
 
+/**
+ * Bearer-token branch: sets the actor, or returns why not. Failed tokens count against the
+ * client's `rateLimits.adminTokenFailures` budget; once it is spent, 429 until the window ends.
+ */
+async function tokenAuth(ctx: GatehouseContext, req: Request, res: Response, header: string): Promise<GatehouseError | undefined> {
+  const spent = await budgetSpent(ctx, req, 'adminTokenFailures');
+  if (spent.limited) {
+    res.setHeader('Retry-After', String(spent.retryAfterSeconds));
+    return new GatehouseError('ERR_RATE_LIMITED', `too many failed admin token attempts from your address; retry in ${spent.retryAfterSeconds} s`);
+  }
+  const token = bearerFrom(header);
+  const row = token ? await verifyToken(ctx.store, 'admin', token, ctx.now()) : null;
+  if (!row) {
+    await countAttempt(ctx, req, 'adminTokenFailures');
+    return new GatehouseError('ERR_UNAUTHENTICATED', token ? 'unknown or revoked admin token' : 'Authorization must be "Bearer <admin token>"');
+  }
+  res.locals.adminActor = { kind: 'token', id: row.id, name: row.name, label: `admin-token:${row.name}` } satisfies AdminActor;
+  return undefined;
+}
+
 export function adminAuth(ctx: GatehouseContext): RequestHandler {
   return (req, res, next) => {
     const header = req.headers.authorization;
     if (header !== undefined) {
-      const token = bearerFrom(header);
-      if (!token) return next(new GatehouseError('ERR_UNAUTHENTICATED', 'Authorization must be "Bearer <admin token>"'));
-      verifyToken(ctx.store, 'admin', token, ctx.now()).then((row) => {
-        if (!row) return next(new GatehouseError('ERR_UNAUTHENTICATED', 'unknown or revoked admin token'));
-        res.locals.adminActor = { kind: 'token', id: row.id, name: row.name, label: `admin-token:${row.name}` } satisfies AdminActor;
-        next();
-      }, next);
+      tokenAuth(ctx, req, res, header).then(next, next);
       return;
     }
     const u = req.gatehouseUser;

@@ -170,7 +170,7 @@ export function buildOpenApi(routes: readonly RouteDef[], info: { version: strin
     paths,
     components: {
       securitySchemes: {
-        adminToken: { type: 'http', scheme: 'bearer', description: 'An admin API token (gha_...)' },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'An admin API token (gatehouse_admin_...)' },
         session: { type: 'apiKey', in: 'cookie', name: info.cookieName ?? 'gatehouse.sid', description: 'An instance admin\'s session' },
       },
       schemas: SCHEMAS,

@@ -118,6 +118,8 @@ const samlProvider = z
     acceptedClockSkewMs: z.number().int().min(0).default(5000),
     requestIdExpirationPeriodMs: z.number().int().positive().default(8 * 60 * 60 * 1000),
     allowIdpInitiated: z.boolean().default(false),
+    /** Accept RSA-SHA1 signatures and SHA-1 digests (NIST SP 800-131A disallows them): old IdPs only. */
+    allowSha1Signatures: z.boolean().default(false),
     identifierFormat: z.string().optional(),
   })
   .strict();
@@ -135,6 +137,41 @@ const webhookSchema = z
     allowPrivateNetwork: z.boolean().default(false),
   })
   .strict();
+
+/** One surface's budget: `points` attempts per client per `windowSeconds`. */
+const rateWindow = (points: number, windowSeconds: number) =>
+  z
+    .object({
+      points: z.number().int().positive().default(points),
+      windowSeconds: z.number().int().positive().max(86_400).default(windowSeconds),
+    })
+    .strict()
+    .default({ points, windowSeconds });
+
+export const RATE_LIMIT_DEFAULTS = {
+  enabled: true,
+  store: 'auto',
+  redisTimeoutMs: 250,
+  loginStart: { points: 60, windowSeconds: 60 },
+  scimTokenFailures: { points: 20, windowSeconds: 300 },
+  adminTokenFailures: { points: 10, windowSeconds: 300 },
+} as const;
+
+const rateLimitsSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** `auto`: Redis when `sessions.store` is `redis` (at `sessions.url`), else this process's memory. */
+    store: z.enum(['auto', 'memory', 'redis']).default('auto'),
+    /** Redis for the counters; defaults to `sessions.url`. */
+    redisUrl: z.string().url().optional(),
+    /** Longest a request waits for Redis before the limiter lets it through (fail open). */
+    redisTimeoutMs: z.number().int().positive().max(10_000).default(RATE_LIMIT_DEFAULTS.redisTimeoutMs),
+    loginStart: rateWindow(RATE_LIMIT_DEFAULTS.loginStart.points, RATE_LIMIT_DEFAULTS.loginStart.windowSeconds),
+    scimTokenFailures: rateWindow(RATE_LIMIT_DEFAULTS.scimTokenFailures.points, RATE_LIMIT_DEFAULTS.scimTokenFailures.windowSeconds),
+    adminTokenFailures: rateWindow(RATE_LIMIT_DEFAULTS.adminTokenFailures.points, RATE_LIMIT_DEFAULTS.adminTokenFailures.windowSeconds),
+  })
+  .strict()
+  .default({ ...RATE_LIMIT_DEFAULTS });
 
 export const configSchema = z
   .object({
@@ -214,6 +251,7 @@ export const configSchema = z
       .object({ message: z.string().default('Your account is waiting for an administrator to approve it.') })
       .strict()
       .default({ message: 'Your account is waiting for an administrator to approve it.' }),
+    rateLimits: rateLimitsSchema,
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
@@ -227,6 +265,7 @@ export type ProviderConfig = z.output<typeof providerSchema>;
 export type OidcProviderConfig = Extract<ProviderConfig, { type: 'oidc' }>;
 export type SamlProviderConfig = Extract<ProviderConfig, { type: 'saml' }>;
 export type ProvisioningConfig = z.output<typeof provisioningSchema>;
+export type RateLimitsConfig = z.output<typeof rateLimitsSchema>;
 export type OrganizationConfig = ResolvedConfig['organizations'][number];
 export type WebhookConfig = ResolvedConfig['webhooks'][number];
 export type RulePolicy = z.output<typeof rulePolicy>;

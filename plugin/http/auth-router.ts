@@ -9,6 +9,7 @@ import { createLoginPipeline } from '../login/pipeline.ts';
 import { summarizeMemberships } from './current-user.ts';
 import { FlowCookie } from './flow-cookie.ts';
 import { isHttps } from './https.ts';
+import { countAttempt, sendTooManyRequests } from './rate-limit.ts';
 import { safeReturnTo } from './return-to.ts';
 import { sendWaitingRoom } from '../console/pages/public.ts';
 import { errorPage } from './pages.ts';
@@ -40,6 +41,8 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
     const p = providerOf(req, res);
     if (!p) return;
     try {
+      const limit = await countAttempt(ctx, req, 'loginStart');
+      if (limit.limited) return sendTooManyRequests(req, res, limit.retryAfterSeconds);
       // Other providers' (or tabs') pending logins in the same browser are kept.
       const flow = flows.read(req);
       const url = await login.begin(p, flow, safeReturnTo(req.query.returnTo));

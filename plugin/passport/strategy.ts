@@ -13,9 +13,10 @@
  */
 import express, { type Request, type Response } from 'express';
 import passport from 'passport';
+import type { GatehouseContext } from '../context.ts';
 import type { LoginPipeline, LoginRefusalReason } from '../login/pipeline.ts';
-import type { Store } from '../ports.ts';
 import type { FlowCookie } from '../http/flow-cookie.ts';
+import { countAttempt } from '../http/rate-limit.ts';
 import { safeReturnTo } from '../http/return-to.ts';
 import { loadGatehouseUser } from '../http/current-user.ts';
 
@@ -33,7 +34,9 @@ export interface GatehouseLoginInfo {
 /** `info` (the challenge) of a refused login. */
 export interface GatehouseLoginRefusal {
   provider: string;
-  reason: LoginRefusalReason;
+  /** `rate_limited` (status 429) when this client started too many logins: see `retryAfterSeconds`. */
+  reason: LoginRefusalReason | 'rate_limited';
+  retryAfterSeconds?: number | undefined;
   /** A stable error code (`ERR_NOT_ALLOWLISTED`, `ERR_INVALID_ASSERTION`, ...). */
   code: string;
   /** Safe to show to the user. */
@@ -49,9 +52,8 @@ export interface GatehouseAuthenticateOptions {
 export interface StrategyDeps {
   providerId: string;
   login: LoginPipeline;
-  store: Store;
+  ctx: GatehouseContext;
   flows: FlowCookie;
-  waitingRoomMessage: string;
 }
 
 const parseForm = express.urlencoded({ extended: false, limit: '2mb' });
@@ -101,6 +103,13 @@ export class GatehouseStrategy extends passport.Strategy {
     const body = await bodyOf(req, res);
     const flow = flows.read(req);
     if (!isIdpResponse(provider.config.type, url, body)) {
+      // The same per-client budget of login starts as the gateway's /auth/{provider}/login.
+      const limit = await countAttempt(this.deps.ctx, req, 'loginStart');
+      if (limit.limited) {
+        res.setHeader('Retry-After', String(limit.retryAfterSeconds));
+        const refusal: GatehouseLoginRefusal = { provider: providerId, reason: 'rate_limited', code: 'ERR_RATE_LIMITED', message: 'Too many sign-in attempts; try again later.', retryAfterSeconds: limit.retryAfterSeconds };
+        return this.fail(refusal, 429);
+      }
       const returnTo = safeReturnTo(options.returnTo ?? req.query?.returnTo);
       const to = await login.begin(provider, flow, returnTo);
       flows.write(res, flow);
@@ -114,14 +123,14 @@ export class GatehouseStrategy extends passport.Strategy {
       const refusal: GatehouseLoginRefusal = { provider: providerId, reason: outcome.reason, code: outcome.code, message: outcome.message };
       return this.fail(refusal, outcome.status);
     }
-    const user = await loadGatehouseUser(this.deps.store, outcome.result.user.id);
+    const user = await loadGatehouseUser(this.deps.ctx.store, outcome.result.user.id);
     if (!user) throw new Error(`user ${outcome.result.user.id} vanished right after its login`);
     const { result } = outcome;
     const info: GatehouseLoginInfo = {
       provider: providerId,
       outcome: result.pending ? 'pending' : result.created ? 'created' : result.linked ? 'linked' : 'success',
       returnTo: outcome.returnTo,
-      ...(result.pending ? { message: this.deps.waitingRoomMessage } : {}),
+      ...(result.pending ? { message: this.deps.ctx.config.waitingRoom.message } : {}),
     };
     this.success(user, info);
   }

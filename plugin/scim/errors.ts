@@ -24,12 +24,15 @@ export type ScimType =
 export class ScimError extends Error {
   readonly status: number;
   readonly scimType: ScimType | undefined;
+  /** Extra response headers (`Retry-After` on a 429). */
+  readonly headers: Record<string, string>;
 
-  constructor(status: number, detail: string, scimType?: ScimType) {
+  constructor(status: number, detail: string, scimType?: ScimType, headers: Record<string, string> = {}) {
     super(detail);
     this.name = 'ScimError';
     this.status = status;
     this.scimType = scimType;
+    this.headers = headers;
   }
 }
 
@@ -57,6 +60,9 @@ export const scimError = {
   methodNotAllowed: (detail: string) => new ScimError(405, detail),
   preconditionFailed: (detail = 'Failed to update: the resource changed on the server (If-Match).') => new ScimError(412, detail),
   payloadTooLarge: (detail: string) => new ScimError(413, detail),
+  /** Too many failed bearer tokens from this client (docs/security.md, rate limits). */
+  tooManyRequests: (retryAfterSeconds: number) =>
+    new ScimError(429, `Too many failed authentication attempts from your address; retry in ${retryAfterSeconds} s.`, undefined, { 'Retry-After': String(retryAfterSeconds) }),
   unsupportedMediaType: (detail = 'Send application/scim+json or application/json.') => new ScimError(415, detail),
   internal: (detail = 'Internal error.') => new ScimError(500, detail),
 };

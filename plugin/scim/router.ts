@@ -156,7 +156,7 @@ export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): S
   };
 
   const sendError = (res: ServerResponse, e: ScimError) =>
-    sendScim(res, e.status, scimErrorBody(e), e.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="SCIM"' } : {});
+    sendScim(res, e.status, scimErrorBody(e), { ...(e.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="SCIM"' } : {}), ...e.headers });
 
   const count = (action: string, status: number) => ctx.metrics.scimRequests.inc({ action, status: String(status) });
 

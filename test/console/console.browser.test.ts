@@ -190,7 +190,7 @@ describe('admin console in Chromium (SQLite)', { timeout: 60_000 }, () => {
     await admin.getByLabel('Name').fill('okta-prod');
     await admin.getByRole('button', { name: 'Mint token' }).click();
     const token = (await admin.locator('#minted-token').textContent()) ?? '';
-    expect(token).toMatch(/^ghs_[A-Za-z0-9_-]{40,}$/);
+    expect(token).toMatch(/^gatehouse_scim_[0-9A-Za-z]{49}$/);
     const copy = admin.locator('button[data-copy-target="minted-token"]');
     await expect(copy.textContent()).resolves.toBe('Copy the token');
     await copy.click();

@@ -160,7 +160,7 @@ describe.each(DB_KINDS)('admin API on %s', (kind) => {
     const minted = await call('POST', '/scim-tokens', { name: 'okta', provider: 'corp-oidc' });
     expect(minted.status).toBe(201);
     const { id, token: scim } = minted.json<{ id: string; token: string }>();
-    expect(scim).toMatch(/^ghs_/);
+    expect(scim).toMatch(/^gatehouse_scim_/);
     const list = await call('GET', '/scim-tokens');
     expect(list.text).not.toContain(scim);
     expect(list.json()).toMatchObject({ tokens: [{ id, name: 'okta', provider: 'corp-oidc', revokedAt: null }] });

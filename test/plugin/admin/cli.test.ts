@@ -24,7 +24,7 @@ describe.each(DB_KINDS)('admin CLI on %s', (kind) => {
     const minted = await run(['admin-token', 'mint', '--config', configFile, '--name', 'ci']);
     expect(minted.code).toBe(0);
     const token = minted.out.trim();
-    expect(token).toMatch(/^gha_[A-Za-z0-9_-]{40,}$/);
+    expect(token).toMatch(/^gatehouse_admin_[0-9A-Za-z]{49}$/);
     const store = await openStore(parseConfig(input));
     try {
       const row = await verifyToken(store, 'admin', token);

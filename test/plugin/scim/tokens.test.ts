@@ -125,7 +125,7 @@ describe.each(DB_KINDS)('gatehouse scim-token on %s', (kind) => {
     const minted = await run(['scim-token', 'mint', '--config', configFile, '--name', 'okta-prod', '--provider', 'corp-oidc']);
     expect(minted.code, minted.err).toBe(0);
     const token = minted.out.trim();
-    expect(token).toMatch(/^ghs_[A-Za-z0-9_-]{43}$/);
+    expect(token).toMatch(/^gatehouse_scim_[0-9A-Za-z]{49}$/);
     expect(Buffer.from(token.slice(4), 'base64url').length * 8).toBeGreaterThanOrEqual(128);
     expect(minted.err).toContain('shown only this once');
     const store = await openStore(parseConfig(input));
