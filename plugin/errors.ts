@@ -17,7 +17,8 @@ export type ErrorCode =
   | 'ERR_UNAUTHENTICATED'
   | 'ERR_FORBIDDEN'
   | 'ERR_VALIDATION'
-  | 'ERR_CONFLICT';
+  | 'ERR_CONFLICT'
+  | 'ERR_UNAVAILABLE';
 
 const STATUS: Record<ErrorCode, number> = {
   ERR_CONFIG_INVALID: 500,
@@ -35,6 +36,7 @@ const STATUS: Record<ErrorCode, number> = {
   ERR_FORBIDDEN: 403,
   ERR_VALIDATION: 400,
   ERR_CONFLICT: 409,
+  ERR_UNAVAILABLE: 503,
 };
 
 export class GatehouseError extends Error {

@@ -11,9 +11,11 @@ import type { ResolvedConfig } from './config/schema.ts';
 import type { GatehouseContext, LoginHook, ProviderRuntime } from './context.ts';
 import { isGatehouseError } from './errors.ts';
 import { createAuthRouter } from './http/auth-router.ts';
+import { healthHandler, type HealthCheck } from './http/health.ts';
 import { createMetrics, type Metrics } from './http/metrics.ts';
 import { errorPage } from './http/pages.ts';
 import { sessionUser, wantsHtml } from './http/session.ts';
+import { isDependencyDown, sendUnavailable } from './http/unavailable.ts';
 import { createClaimsNormalizer } from './login/claims.ts';
 import { catalogFrom, createMappingEngines } from './mapping/index.ts';
 import type { IdpAdapter, Store } from './ports.ts';
@@ -38,6 +40,8 @@ export interface GatehouseOptions {
    */
   apis?: ((ctx: GatehouseContext) => ApiHandler | Promise<ApiHandler>)[] | undefined;
   now?: (() => number) | undefined;
+  /** Dependencies `/healthz` checks besides the database (Redis when sessions live there). */
+  healthChecks?: HealthCheck[] | undefined;
 }
 
 /** A node:http handler for every URL it `owns`; usable as Express middleware too. */
@@ -131,6 +135,8 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
     if (api) api(req, res, next);
     else next();
   });
+  // Before the session middleware: a probe carries no cookie and must not depend on the session store.
+  router.get('/healthz', healthHandler(logger, [{ name: 'database', check: () => store.ping() }, ...(opts.healthChecks ?? [])]));
   router.use(
     session({
       name: config.sessions.cookieName,
@@ -145,14 +151,6 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
   );
   router.use(sessionUser(ctx));
   router.use(createAuthRouter(ctx));
-  router.get('/healthz', async (_req, res) => {
-    try {
-      await store.ping();
-      res.json({ status: 'ok' });
-    } catch {
-      res.status(503).json({ status: 'unavailable' });
-    }
-  });
   router.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
@@ -160,6 +158,7 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
 
   const onError: ErrorRequestHandler = (err: unknown, req, res, next) => {
     if (res.headersSent) return next(err);
+    if (isDependencyDown(err)) return sendUnavailable(logger, req, res, err);
     const status = isGatehouseError(err) ? err.status : (err as { status?: number }).status ?? 500;
     if (status >= 500) logger.error({ err, path: req.path }, 'request failed');
     const message = isGatehouseError(err) ? err.message : status < 500 ? 'Bad request' : 'Internal error';

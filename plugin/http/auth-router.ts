@@ -4,12 +4,13 @@
  */
 import express, { type Request, type Response, Router } from 'express';
 import type { GatehouseContext, ProviderRuntime } from '../context.ts';
-import { GatehouseError, isGatehouseError } from '../errors.ts';
 import { provisionLogin } from '../provisioning/login.ts';
 import type { Claims, Membership } from '../types.ts';
 import { FlowCookie } from './flow-cookie.ts';
 import { sendWaitingRoom } from '../console/pages/public.ts';
+import { classifyLoginFailure, type CommittedLogin } from './login-failure.ts';
 import { errorPage } from './pages.ts';
+import { noteDependencyDown, setRetryAfter } from './unavailable.ts';
 import { WAITING_ROOM_PATH, wantsHtml } from './session.ts';
 
 /** Only same-origin relative paths; anything else falls back to `/`. */
@@ -19,17 +20,6 @@ export function safeReturnTo(value: unknown): string {
   if (/[\u0000-\u001f]/.test(value)) return '/';
   return value;
 }
-
-const OUTCOME_BY_CODE: Partial<Record<GatehouseError['code'], string>> = {
-  ERR_INVALID_ASSERTION: 'invalid_assertion',
-  ERR_STATE_MISMATCH: 'invalid_state',
-  ERR_NOT_ALLOWLISTED: 'not_allowlisted',
-  ERR_POLICY_REJECTED: 'rejected_by_policy',
-  ERR_USER_REJECTED: 'user_rejected',
-  ERR_USER_DEPROVISIONED: 'deprovisioned',
-  ERR_NO_ENTITLEMENT: 'no_entitlement',
-  ERR_EMAIL_CONFLICT: 'email_conflict',
-};
 
 /** Groups membership rows per organization for `/auth/me`. */
 export function summarizeMemberships(rows: Membership[]): { organization: string; roles: string[]; groups: string[] }[] {
@@ -84,6 +74,7 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
     const started = process.hrtime.bigint();
     let claims: Claims | null = null;
     let outcome = 'error';
+    let committed: CommittedLogin | null = null;
     const flow = flows.read(req);
     try {
       const url = new URL(req.originalUrl, 'http://callback.invalid');
@@ -98,6 +89,8 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
       claims = p.normalize(assertion);
       const result = await provisionLogin(ctx, claims);
       outcome = result.pending ? 'pending' : result.created ? 'created' : 'success';
+      // Committed from here on: a failure below is `session_failed` (see login-failure.ts).
+      committed = { userId: result.user.id, outcome };
       // A fresh session id at login: no fixation.
       await regenerate(req);
       req.session.gatehouse = { userId: result.user.id, provider: p.config.id, loginAt: ctx.now() };
@@ -105,11 +98,12 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
       ctx.logger.info({ provider: p.config.id, userId: result.user.id, outcome }, 'login');
       res.redirect(302, result.pending ? WAITING_ROOM_PATH : safeReturnTo(assertion.returnTo));
     } catch (e) {
-      const err = isGatehouseError(e) ? e : null;
-      outcome = err ? (OUTCOME_BY_CODE[err.code] ?? 'error') : 'error';
-      const status = err ? err.status : 500;
-      if (!err) ctx.logger.error({ err: e, provider: p.config.id }, 'login failed unexpectedly');
-      else ctx.logger.warn({ provider: p.config.id, code: err.code, reason: err.details?.reason }, 'login refused');
+      const f = classifyLoginFailure(e, committed);
+      outcome = f.outcome;
+      if (f.status === 503) noteDependencyDown(ctx.logger, e);
+      if (f.refused) ctx.logger.warn({ provider: p.config.id, code: f.code, reason: f.details.reason }, 'login refused');
+      else if (f.status === 503) ctx.logger.warn({ provider: p.config.id, outcome, userId: f.userId }, 'login failed: dependency unavailable');
+      else ctx.logger.error({ err: e, provider: p.config.id, outcome }, 'login failed unexpectedly');
       await ctx.store
         .audit({
           action: 'login',
@@ -117,14 +111,14 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
           actor: `idp:${p.config.id}`,
           provider: p.config.id,
           subject: claims?.subject ?? null,
-          userId: typeof err?.details?.userId === 'string' ? err.details.userId : null,
-          reason: err ? err.message : 'internal error',
-          details: { code: err?.code ?? 'ERR_INTERNAL', ...(err?.details ?? {}), ...(claims?.email ? { email: claims.email } : {}) },
+          userId: f.userId,
+          reason: f.reason,
+          details: { code: f.code, ...f.details, ...(claims?.email ? { email: claims.email } : {}) },
         })
         .catch((auditErr: unknown) => ctx.logger.error({ err: auditErr }, 'audit write failed'));
-      const message = err ? err.message : 'Sign-in failed because of an internal error.';
-      if (wantsHtml(req)) res.status(status).type('html').send(errorPage(status, message));
-      else res.status(status).json({ error: err?.code ?? 'ERR_INTERNAL', message });
+      if (f.status === 503) setRetryAfter(res);
+      if (wantsHtml(req)) res.status(f.status).type('html').send(errorPage(f.status, f.message));
+      else res.status(f.status).json({ error: f.code, message: f.message });
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       ctx.metrics.logins.inc({ provider: p.config.id, outcome });
