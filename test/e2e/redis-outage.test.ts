@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, type AgentResponse } from '../support/agent.ts';
-import { startHarness, type Harness } from '../support/harness.ts';
+import { SAML_ID, startHarness, type Harness } from '../support/harness.ts';
 import { captureLogs, type CapturedLogs } from '../support/log-capture.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 
@@ -71,6 +71,9 @@ describe('Redis outage with sessions.store: redis', () => {
     // A login callback (the session write fails): 503 too.
     const login = await h.loginOidc(new Agent({ timeoutMs: HANG_GUARD_MS }), 'bob');
     expectUnavailable(login);
+
+    // A SAML login start (its AuthnRequest ID goes to Redis): 503, not a 500.
+    expectUnavailable(await new Agent({ timeoutMs: HANG_GUARD_MS }).get(`${h.url}/auth/${SAML_ID}/login`));
 
     const down = await new Agent({ timeoutMs: HANG_GUARD_MS }).get(`${h.url}/healthz`);
     expectUnavailable(down);
