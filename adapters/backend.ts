@@ -10,11 +10,12 @@ import type { ResolvedConfig } from '../plugin/config/schema.ts';
 import { assembleGatehouse, type Gatehouse, type GatehouseOptions } from '../plugin/gatehouse.ts';
 import { watchCatalog } from '../plugin/admin/catalog.ts';
 import { ConfigError } from '../plugin/errors.ts';
+import type { HealthCheck } from '../plugin/http/health.ts';
 import { createLogger } from '../plugin/logger.ts';
 import type { IdpAdapter, SamlStateCache } from '../plugin/ports.ts';
 import { resolveSecrets } from '../plugin/secrets.ts';
 import type { WebhooksFeatureOptions } from '../plugin/webhooks/feature.ts';
-import { connectRedis } from './redis/client.ts';
+import { connectRedis, redisHealthCheck } from './redis/client.ts';
 import { RedisSamlCache } from './redis/saml-cache.ts';
 import { IndexedRedisSessionStore } from './redis/session-store.ts';
 import { createOidcAdapter } from './idp/oidc.ts';
@@ -66,6 +67,8 @@ export async function openStore(config: ResolvedConfig, now?: () => number): Pro
 export interface SharedState {
   sessionStore: session.Store;
   samlCache: SamlStateCache;
+  /** What `/healthz` checks besides the database. */
+  healthChecks?: HealthCheck[];
   close(): Promise<void>;
 }
 
@@ -80,12 +83,15 @@ export async function createSharedState(config: ResolvedConfig, store: KnexStore
       return { sessionStore: new session.MemoryStore(), samlCache: store, close: async () => {} };
     case 'redis': {
       if (!config.sessions.url) throw new ConfigError('sessions.url', 'required when sessions.store is "redis" (e.g. redis://127.0.0.1:6379)');
-      const client = await connectRedis(config.sessions.url);
-      const sessionStore = new IndexedRedisSessionStore(client, { ttlSeconds: Math.ceil(config.server.sessionMaxAgeMs / 1000) });
+      const { commandTimeoutMs, connectTimeoutMs } = config.sessions;
+      const client = await connectRedis({ url: config.sessions.url, logger, commandTimeoutMs, connectTimeoutMs });
+      const ttlSeconds = Math.ceil(config.server.sessionMaxAgeMs / 1000);
+      const sessionStore = new IndexedRedisSessionStore(client, { ttlSeconds, commandTimeoutMs });
       store.setExternalSessionRevoker((userId) => sessionStore.destroyAllOfUser(userId));
       return {
         sessionStore,
         samlCache: new RedisSamlCache(client),
+        healthChecks: [redisHealthCheck(client)],
         async close() {
           await client.quit().catch(() => undefined);
         },
@@ -133,6 +139,7 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
       },
       logger,
       now: opts.now,
+      healthChecks: shared.healthChecks,
       ...(opts.extra ?? {}),
     });
     const sharedState = shared;

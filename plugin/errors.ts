@@ -18,7 +18,8 @@ export type ErrorCode =
   | 'ERR_FORBIDDEN'
   | 'ERR_VALIDATION'
   | 'ERR_CONFLICT'
-  | 'ERR_RATE_LIMITED';
+  | 'ERR_RATE_LIMITED'
+  | 'ERR_UNAVAILABLE';
 
 const STATUS: Record<ErrorCode, number> = {
   ERR_CONFIG_INVALID: 500,
@@ -37,6 +38,7 @@ const STATUS: Record<ErrorCode, number> = {
   ERR_VALIDATION: 400,
   ERR_CONFLICT: 409,
   ERR_RATE_LIMITED: 429,
+  ERR_UNAVAILABLE: 503,
 };
 
 export class GatehouseError extends Error {

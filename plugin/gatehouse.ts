@@ -16,6 +16,7 @@ import type { ApiHandler } from './http/api-handler.ts';
 import { createAuthRouter, createMetadataRouter, createWaitingRoomRouter } from './http/auth-router.ts';
 import { loadGatehouseUser, passportUserBridge, type GatehouseUser } from './http/current-user.ts';
 import { FlowCookie } from './http/flow-cookie.ts';
+import type { HealthCheck } from './http/health.ts';
 import { createGatewayRouter, gatewayErrorHandler } from './http/gateway-router.ts';
 import { createGuards, type Guards } from './http/guards.ts';
 import { isHttps } from './http/https.ts';
@@ -47,6 +48,8 @@ export interface GatehouseOptions {
   now?: (() => number) | undefined;
   /** Per-client budgets for unauthenticated surfaces (login starts, bearer tokens). */
   rateLimiter?: RateLimiter | undefined;
+  /** Dependencies `/healthz` checks besides the database (Redis when sessions live there). */
+  healthChecks?: HealthCheck[] | undefined;
 }
 
 export type DoneCallback<T> = (err: unknown, value?: T) => void;
@@ -132,6 +135,7 @@ export async function assembleGatehouse(opts: GatehouseOptions): Promise<Gatehou
     auth: [createAuthRouter(ctx), metadata, createWaitingRoomRouter(ctx)],
     metrics: metricsHandler,
     admin,
+    healthChecks: [{ name: 'database', check: () => store.ping() }, ...(opts.healthChecks ?? [])],
   });
 
   const login = createLoginPipeline(ctx);
@@ -186,4 +190,3 @@ export async function assembleGatehouse(opts: GatehouseOptions): Promise<Gatehou
   };
 }
 
-export type { ApiHandler };

@@ -51,9 +51,16 @@ function cachePreparedStatements(conn: SqliteConnection): void {
   };
 }
 
+/**
+ * How long a query waits for a pool connection before failing (`database.acquireConnectionTimeout`).
+ * knex's own default is 60 s: during an outage every request would hang for a minute. A request
+ * that gives up answers 503 with Retry-After instead (plugin/http/unavailable.ts).
+ */
+export const DEFAULT_ACQUIRE_CONNECTION_TIMEOUT_MS = 10_000;
+
 export function openDatabase(config: DatabaseConfig): Knex {
   const { tablePrefix: _prefix, ...rest } = config;
-  const base = { ...rest } as Knex.Config;
+  const base = { acquireConnectionTimeout: DEFAULT_ACQUIRE_CONNECTION_TIMEOUT_MS, ...rest } as Knex.Config;
   const filename = config.client === 'sqlite3' ? fileOf(config.connection) : null;
   if (config.client === 'sqlite3') {
     // `sqlite3` is the configuration name of the embedded database; the driver underneath is

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { formatPath } from '../config/parse.ts';
 import { GatehouseError, isGatehouseError } from '../errors.ts';
+import { isDependencyDown, sendUnavailable } from '../http/unavailable.ts';
 
 export interface FieldIssue {
   field: string;
@@ -29,6 +30,7 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
 export function adminErrorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     if (res.headersSent) return next(err);
+    if (isDependencyDown(err)) return sendUnavailable(logger, req, res, err);
     if (isGatehouseError(err)) {
       if (err.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="gatehouse-admin"');
       const extra = err.code === 'ERR_VALIDATION' && err.details ? { field: err.details.field, issues: err.details.issues } : {};

@@ -201,9 +201,13 @@ export const configSchema = z
         store: z.enum(['database', 'redis', 'memory']).default('database'),
         url: z.string().optional(),
         cookieName: z.string().default('gatehouse.sid'),
+        // Redis only: a command (session read/write) that has no answer after this long fails,
+        // so an outage answers 503 at once instead of holding requests.
+        commandTimeoutMs: z.number().int().positive().default(2_000),
+        connectTimeoutMs: z.number().int().positive().default(5_000),
       })
       .strict()
-      .default({ store: 'database', cookieName: 'gatehouse.sid' }),
+      .default({ store: 'database', cookieName: 'gatehouse.sid', commandTimeoutMs: 2_000, connectTimeoutMs: 5_000 }),
     organizations: z
       .array(
         z

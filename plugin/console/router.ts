@@ -11,6 +11,7 @@ import type { AdminDeps } from '../admin/router.ts';
 import type { GatehouseContext } from '../context.ts';
 import { isGatehouseError } from '../errors.ts';
 import { safeReturnTo } from '../http/return-to.ts';
+import { isDependencyDown, sendUnavailable } from '../http/unavailable.ts';
 import { createConsoleApi, sessionActor } from './api.ts';
 import { ASSETS_PATH, serveAssets } from './assets.ts';
 import { createCsrf } from './csrf.ts';
@@ -184,6 +185,7 @@ export function createConsoleRouter(ctx: GatehouseContext, deps: ConsoleDeps = {
   });
   c.use(async (err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
+    if (isDependencyDown(err)) return sendUnavailable(ctx.logger, req, res, err);
     const status = isGatehouseError(err) ? err.status : ((err as { status?: number }).status ?? 500);
     if (status >= 500) ctx.logger.error({ err, path: req.path }, 'admin console request failed');
     const message = isGatehouseError(err) ? err.message : status < 500 ? 'Bad request' : 'Internal error';

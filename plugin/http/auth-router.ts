@@ -5,7 +5,7 @@
  */
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import type { GatehouseContext, ProviderRuntime } from '../context.ts';
-import { createLoginPipeline } from '../login/pipeline.ts';
+import { createLoginPipeline, type LoginFailed } from '../login/pipeline.ts';
 import { summarizeMemberships } from './current-user.ts';
 import { FlowCookie } from './flow-cookie.ts';
 import { isHttps } from './https.ts';
@@ -13,6 +13,7 @@ import { countAttempt, sendTooManyRequests } from './rate-limit.ts';
 import { safeReturnTo } from './return-to.ts';
 import { sendWaitingRoom } from '../console/pages/public.ts';
 import { errorPage } from './pages.ts';
+import { setRetryAfter } from './unavailable.ts';
 import { WAITING_ROOM_PATH, wantsHtml } from './session.ts';
 
 function regenerate(req: Request): Promise<void> {
@@ -53,7 +54,14 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
     }
   });
 
-  const callback = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+  /** A failed login's answer: its status (503 with Retry-After for a dependency that is down) and message. */
+  const sendFailure = (req: Request, res: Response, f: LoginFailed): void => {
+    if (f.status === 503) setRetryAfter(res);
+    if (wantsHtml(req)) res.status(f.status).type('html').send(errorPage(f.status, f.message));
+    else res.status(f.status).json({ error: f.code, message: f.message });
+  };
+
+  const callback = async (req: Request, res: Response): Promise<void> => {
     const p = providerOf(req, res);
     if (!p) return;
     const flow = flows.read(req);
@@ -61,11 +69,7 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
     const outcome = await login.complete(p, flow, { method: req.method, url, body: (req.body ?? {}) as Record<string, unknown> });
     // The adapter consumed what it used; keep the rest (another tab's pending login).
     flows.write(res, flow);
-    if (!outcome.ok) {
-      if (wantsHtml(req)) res.status(outcome.status).type('html').send(errorPage(outcome.status, outcome.message));
-      else res.status(outcome.status).json({ error: outcome.code, message: outcome.message });
-      return;
-    }
+    if (!outcome.ok) return sendFailure(req, res, outcome);
     const { result } = outcome;
     try {
       // A fresh session id at login: no fixation.
@@ -73,8 +77,8 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
       req.session.gatehouse = { userId: result.user.id, provider: p.config.id, loginAt: ctx.now() };
       await save(req);
     } catch (e) {
-      next(e);
-      return;
+      // Committed, but the sign-in never reached the browser: audited as `session_failed`.
+      return sendFailure(req, res, await login.sessionFailed(outcome, e));
     }
     res.redirect(302, result.pending ? WAITING_ROOM_PATH : safeReturnTo(outcome.returnTo));
   };

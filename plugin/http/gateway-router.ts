@@ -8,9 +8,11 @@ import session from 'express-session';
 import type { GatehouseContext } from '../context.ts';
 import { isGatehouseError } from '../errors.ts';
 import type { ApiHandler } from './api-handler.ts';
+import { healthHandler, type HealthCheck } from './health.ts';
 import { errorPage } from './pages.ts';
 import { isHttps } from './https.ts';
 import { sessionUser, wantsHtml } from './session.ts';
+import { isDependencyDown, sendUnavailable } from './unavailable.ts';
 
 export interface GatewayRouterParts {
   apis: ApiHandler[];
@@ -19,12 +21,16 @@ export interface GatewayRouterParts {
   auth: Router[];
   metrics: RequestHandler;
   admin: Router;
+  /** What `/healthz` checks (the database, Redis when sessions live there). */
+  healthChecks: HealthCheck[];
 }
 
 /** The error handler of the gateway's routes: a GatehouseError's status and message, else 500 without details. */
 export function gatewayErrorHandler(ctx: GatehouseContext): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     if (res.headersSent) return next(err);
+    // A dependency that is down is a 503 with Retry-After, never a 500.
+    if (isDependencyDown(err)) return sendUnavailable(ctx.logger, req, res, err);
     const status = isGatehouseError(err) ? err.status : (err as { status?: number }).status ?? 500;
     if (status >= 500) ctx.logger.error({ err, path: req.path }, 'request failed');
     const message = isGatehouseError(err) ? err.message : status < 500 ? 'Bad request' : 'Internal error';
@@ -35,13 +41,15 @@ export function gatewayErrorHandler(ctx: GatehouseContext): ErrorRequestHandler 
 
 /** The gateway's whole router. */
 export function createGatewayRouter(ctx: GatehouseContext, parts: GatewayRouterParts): Router {
-  const { config, store } = ctx;
+  const { config } = ctx;
   const router = Router();
   router.use((req, res, next) => {
     const api = parts.apis.find((a) => a.owns(req.url));
     if (api) api(req, res, next);
     else next();
   });
+  // Before the session middleware: a probe carries no cookie and must not depend on the session store.
+  router.get('/healthz', healthHandler(ctx.logger, parts.healthChecks));
   router.use(
     session({
       name: config.sessions.cookieName,
@@ -56,14 +64,6 @@ export function createGatewayRouter(ctx: GatehouseContext, parts: GatewayRouterP
   );
   router.use(sessionUser(ctx));
   for (const r of parts.auth) router.use(r);
-  router.get('/healthz', async (_req, res) => {
-    try {
-      await store.ping();
-      res.json({ status: 'ok' });
-    } catch {
-      res.status(503).json({ status: 'unavailable' });
-    }
-  });
   router.get('/metrics', parts.metrics);
   router.use('/admin', parts.admin);
   router.use(gatewayErrorHandler(ctx));

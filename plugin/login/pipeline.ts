@@ -6,22 +6,11 @@
  * rolled-back transaction, and every callback is counted in the metrics.
  */
 import type { GatehouseContext, ProviderRuntime } from '../context.ts';
-import { type GatehouseError, isGatehouseError } from '../errors.ts';
+import { classifyLoginFailure, type CommittedLogin } from '../http/login-failure.ts';
+import { noteDependencyDown } from '../http/unavailable.ts';
 import type { FlowState } from '../ports.ts';
 import { provisionLogin, type LoginResult } from '../provisioning/login.ts';
 import type { Claims } from '../types.ts';
-
-/** The outcome label of a refusal, as written to the audit log and the metrics. */
-const OUTCOME_BY_CODE: Partial<Record<GatehouseError['code'], LoginRefusalReason>> = {
-  ERR_INVALID_ASSERTION: 'invalid_assertion',
-  ERR_STATE_MISMATCH: 'invalid_state',
-  ERR_NOT_ALLOWLISTED: 'not_allowlisted',
-  ERR_POLICY_REJECTED: 'rejected_by_policy',
-  ERR_USER_REJECTED: 'user_rejected',
-  ERR_USER_DEPROVISIONED: 'deprovisioned',
-  ERR_NO_ENTITLEMENT: 'no_entitlement',
-  ERR_EMAIL_CONFLICT: 'email_conflict',
-};
 
 /** Why a login was refused: a stable label for apps to switch on. */
 export type LoginRefusalReason =
@@ -33,6 +22,8 @@ export type LoginRefusalReason =
   | 'deprovisioned'
   | 'no_entitlement'
   | 'email_conflict'
+  | 'unavailable'
+  | 'session_failed'
   | 'error';
 
 /** What the IdP sent back to the callback (OIDC redirect or SAML ACS POST). */
@@ -42,9 +33,8 @@ export interface CallbackInput {
   body: Record<string, unknown>;
 }
 
-export type LoginOutcome =
-  | { ok: true; provider: string; result: LoginResult; claims: Claims; returnTo: string | undefined }
-  | {
+/** A login that did not end in a session: refused, or failed (status 500/503). */
+export interface LoginFailed {
       ok: false;
       provider: string;
       status: number;
@@ -52,9 +42,11 @@ export type LoginOutcome =
       code: string;
       /** Safe to show to the user. */
       message: string;
-      /** The thrown value, for errors that are not refusals (status 500). */
+      /** The thrown value, for errors that are not refusals (status 500 or 503). */
       cause: unknown;
-    };
+}
+
+export type LoginOutcome = { ok: true; provider: string; result: LoginResult; claims: Claims; returnTo: string | undefined } | LoginFailed;
 
 export interface LoginPipeline {
   /** The provider's runtime, or null for an unknown id. */
@@ -63,11 +55,45 @@ export interface LoginPipeline {
   begin(provider: ProviderRuntime, flow: FlowState, returnTo: string): Promise<string>;
   /** Finishes a login at the callback. Never throws: every failure is an audited outcome. */
   complete(provider: ProviderRuntime, flow: FlowState, input: CallbackInput): Promise<LoginOutcome>;
+  /**
+   * A login whose transaction committed but whose session could not be written: audited as
+   * `session_failed` (the provisioning stays; the sign-in never reached the browser).
+   */
+  sessionFailed(login: Extract<LoginOutcome, { ok: true }>, error: unknown): Promise<LoginFailed>;
 }
 
 /** The login pipeline over a context (IdP adapters, normalizers, store, engines). */
 export function createLoginPipeline(ctx: GatehouseContext): LoginPipeline {
+  /** Classifies, logs and audits a failed login (outside any rolled-back transaction). */
+  async function fail(provider: string, claims: Claims | null, e: unknown, committed: CommittedLogin | null): Promise<LoginFailed> {
+    const f = classifyLoginFailure(e, committed);
+    if (f.status === 503) noteDependencyDown(ctx.logger, e);
+    if (f.refused) ctx.logger.warn({ provider, code: f.code, reason: f.details.reason }, 'login refused');
+    else if (f.status === 503) ctx.logger.warn({ provider, outcome: f.outcome, userId: f.userId }, 'login failed: dependency unavailable');
+    else ctx.logger.error({ err: e, provider, outcome: f.outcome }, 'login failed unexpectedly');
+    await ctx.store
+      .audit({
+        action: 'login',
+        outcome: f.outcome,
+        actor: `idp:${provider}`,
+        provider,
+        subject: claims?.subject ?? null,
+        userId: f.userId,
+        reason: f.reason,
+        details: { code: f.code, ...f.details, ...(claims?.email ? { email: claims.email } : {}) },
+      })
+      .catch((auditErr: unknown) => ctx.logger.error({ err: auditErr }, 'audit write failed'));
+    return { ok: false, provider, status: f.status, reason: f.outcome as LoginRefusalReason, code: f.code, message: f.message, cause: e };
+  }
+
   return {
+    async sessionFailed(login, error) {
+      const { result } = login;
+      const outcome = result.pending ? 'pending' : result.created ? 'created' : result.linked ? 'linked' : 'success';
+      const failed = await fail(login.provider, login.claims, error, { userId: result.user.id, outcome });
+      ctx.metrics.logins.inc({ provider: login.provider, outcome: failed.reason });
+      return failed;
+    },
     provider: (id) => ctx.providers.get(id) ?? null,
     begin: (p, flow, returnTo) => p.adapter.begin({ flow, returnTo }),
     async complete(p, flow, input) {
@@ -83,32 +109,9 @@ export function createLoginPipeline(ctx: GatehouseContext): LoginPipeline {
         ctx.logger.info({ provider, userId: result.user.id, outcome: label }, 'login');
         return { ok: true, provider, result, claims, returnTo: assertion.returnTo };
       } catch (e) {
-        const err = isGatehouseError(e) ? e : null;
-        const reason: LoginRefusalReason = err ? (OUTCOME_BY_CODE[err.code] ?? 'error') : 'error';
-        label = reason;
-        if (!err) ctx.logger.error({ err: e, provider }, 'login failed unexpectedly');
-        else ctx.logger.warn({ provider, code: err.code, reason: err.details?.reason }, 'login refused');
-        await ctx.store
-          .audit({
-            action: 'login',
-            outcome: reason,
-            actor: `idp:${provider}`,
-            provider,
-            subject: claims?.subject ?? null,
-            userId: typeof err?.details?.userId === 'string' ? err.details.userId : null,
-            reason: err ? err.message : 'internal error',
-            details: { code: err?.code ?? 'ERR_INTERNAL', ...(err?.details ?? {}), ...(claims?.email ? { email: claims.email } : {}) },
-          })
-          .catch((auditErr: unknown) => ctx.logger.error({ err: auditErr }, 'audit write failed'));
-        return {
-          ok: false,
-          provider,
-          status: err ? err.status : 500,
-          reason,
-          code: err?.code ?? 'ERR_INTERNAL',
-          message: err ? err.message : 'Sign-in failed because of an internal error.',
-          cause: e,
-        };
+        const failed = await fail(provider, claims, e, null);
+        label = failed.reason;
+        return failed;
       } finally {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         ctx.metrics.logins.inc({ provider, outcome: label });

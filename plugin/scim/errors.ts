@@ -5,6 +5,7 @@
  * error handler turns anything else (body-parser errors, GatehouseError, bugs) into one.
  */
 import { isGatehouseError } from '../errors.ts';
+import { isDependencyDown, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from '../http/unavailable.ts';
 
 export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
@@ -65,6 +66,8 @@ export const scimError = {
     new ScimError(429, `Too many failed authentication attempts from your address; retry in ${retryAfterSeconds} s.`, undefined, { 'Retry-After': String(retryAfterSeconds) }),
   unsupportedMediaType: (detail = 'Send application/scim+json or application/json.') => new ScimError(415, detail),
   internal: (detail = 'Internal error.') => new ScimError(500, detail),
+  /** A dependency (the database) is down: retryable, answered with `Retry-After`. */
+  unavailable: (detail = UNAVAILABLE_MESSAGE) => new ScimError(503, detail),
 };
 
 /** The response body of an error. */
@@ -77,6 +80,13 @@ export function scimErrorBody(e: ScimError): Record<string, unknown> {
   };
 }
 
+/** Headers of an error response: the auth challenge on 401, `Retry-After` on 503 (RFC 9110). */
+export function errorHeaders(status: number): Record<string, string> {
+  if (status === 401) return { 'WWW-Authenticate': 'Bearer realm="SCIM"' };
+  if (status === 503) return { 'Retry-After': String(RETRY_AFTER_SECONDS) };
+  return {};
+}
+
 const GATEHOUSE_STATUS_TYPES: Partial<Record<number, ScimType>> = { 400: 'invalidValue', 409: 'uniqueness' };
 
 /**
@@ -85,6 +95,7 @@ const GATEHOUSE_STATUS_TYPES: Partial<Record<number, ScimType>> = { 400: 'invali
  */
 export function toScimError(e: unknown): ScimError {
   if (isScimError(e)) return e;
+  if (isDependencyDown(e)) return scimError.unavailable();
   if (isGatehouseError(e)) return new ScimError(e.status >= 500 ? 500 : e.status, e.status >= 500 ? 'Internal error.' : e.message, GATEHOUSE_STATUS_TYPES[e.status]);
   const err = e as { type?: unknown; status?: unknown; limit?: unknown };
   switch (err?.type) {

@@ -15,7 +15,8 @@ import { authenticate } from './auth.ts';
 import { runBulk } from './bulk.ts';
 import { requestContext, type ScimRequestContext } from './context.ts';
 import { DEFAULT_LIMITS, allSchemas, resourceTypeDocuments, schemaDocument, serviceProviderConfig, type ScimLimits } from './discovery.ts';
-import { isScimError, scimError, scimErrorBody, toScimError, type ScimError } from './errors.ts';
+import { errorHeaders, isScimError, scimError, scimErrorBody, toScimError, type ScimError } from './errors.ts';
+import { logFailure } from '../http/unavailable.ts';
 import { etagOf, parsePrecondition, parseQuery, preconditionMatches, readJsonBody, sendScim, sendScimJson } from './http.ts';
 import type { ScimStore } from './ports.ts';
 import { isDefaultProjection, parseProjection, project } from './project.ts';
@@ -156,7 +157,7 @@ export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): S
   };
 
   const sendError = (res: ServerResponse, e: ScimError) =>
-    sendScim(res, e.status, scimErrorBody(e), { ...(e.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="SCIM"' } : {}), ...e.headers });
+    sendScim(res, e.status, scimErrorBody(e), { ...errorHeaders(e.status), ...e.headers });
 
   const count = (action: string, status: number) => ctx.metrics.scimRequests.inc({ action, status: String(status) });
 
@@ -346,7 +347,7 @@ export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): S
       rc = requestContext(ctx, deps.scim, token, baseUrlOf(call.req));
     } catch (e) {
       const err = toScimError(e);
-      if (!isScimError(e)) ctx.logger.error({ err: e }, 'SCIM authentication failed');
+      if (!isScimError(e)) logFailure(ctx.logger, e, {}, 'SCIM authentication failed');
       sendError(call.res, err);
       count('scim.auth', err.status);
       audit.record({
@@ -387,7 +388,7 @@ export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): S
       else count(route.action, call.res.statusCode);
     } catch (e) {
       const err = toScimError(e);
-      if (!isScimError(e)) ctx.logger.error({ err: e, path: call.path }, 'SCIM request failed');
+      if (!isScimError(e)) logFailure(ctx.logger, e, { path: call.path }, 'SCIM request failed');
       if (call.res.headersSent) {
         call.res.destroy();
       } else sendError(call.res, err);
@@ -429,8 +430,8 @@ export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): S
       return;
     }
     serve(call, segments).catch((e: unknown) => {
-      ctx.logger.error({ err: e, path }, 'SCIM request failed');
-      if (!res.headersSent) sendError(res, scimError.internal());
+      logFailure(ctx.logger, e, { path }, 'SCIM request failed');
+      if (!res.headersSent) sendError(res, toScimError(e));
       else res.destroy();
     });
   }) as ScimHandler;

@@ -225,6 +225,6 @@ describe.each(DB_KINDS)('login outcomes (contract section 4) on %s', (db) => {
     const metrics = await new Agent().get(`${h.url}/metrics`);
     expect(metrics.text).toMatch(/gatehouse_logins_total\{provider="corp-oidc",outcome="created"\} \d+/);
     expect(metrics.text).toContain('gatehouse_login_duration_seconds_bucket');
-    expect((await new Agent().get(`${h.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    expect((await new Agent().get(`${h.url}/healthz`)).json()).toEqual({ status: 'ok', checks: { database: 'ok' } });
   });
 });

@@ -13,6 +13,12 @@ export interface AgentResponse {
 
 export class Agent {
   private readonly jar = new Map<string, Map<string, string>>();
+  /** Each request is aborted after this long (a test of a hang fails instead of waiting forever). */
+  private readonly timeoutMs: number | undefined;
+
+  constructor(opts: { timeoutMs?: number } = {}) {
+    this.timeoutMs = opts.timeoutMs;
+  }
 
   /** Cookie header value for a URL's origin (host-scoped; good enough for loopback tests). */
   cookieHeader(url: string): string {
@@ -73,7 +79,8 @@ export class Agent {
       body = init.body.toString();
       headers['content-type'] ??= 'application/x-www-form-urlencoded';
     } else body = init.body;
-    const res = await fetch(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body, redirect: 'manual' });
+    const signal = this.timeoutMs === undefined ? undefined : AbortSignal.timeout(this.timeoutMs);
+    const res = await fetch(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body, redirect: 'manual', signal });
     this.store(url, res.headers);
     const text = await res.text();
     const location = res.headers.get('location');

@@ -7,6 +7,7 @@ import { parseConfig } from '../../plugin/config/parse.ts';
 import type { ConfigInput } from '../../plugin/config/schema.ts';
 import { createLogger } from '../../plugin/logger.ts';
 import { startGateway, type Gateway } from '../../adapters/gateway/server.ts';
+import type { BackendOptions } from '../../adapters/backend.ts';
 import { startOidcIdp, type DemoOidcIdp, type DemoUser as OidcUser } from '../../adapters/demo/oidc-idp.ts';
 import { startSamlIdp, type SamlIdp } from '../../adapters/demo/saml-idp.ts';
 import { createOidcAdapter } from '../../adapters/idp/oidc.ts';
@@ -62,6 +63,8 @@ export interface HarnessOptions {
   config?: (base: ConfigInput) => ConfigInput;
   /** Transport for the gateway's OIDC adapter (tests forge IdP answers with it). */
   oidcFetch?: typeof fetch;
+  /** Gateway options (a logger that records, extra login hooks...); the harness's IdP adapters win. */
+  gateway?: Omit<BackendOptions, 'idps'>;
 }
 
 export function baseConfig(p: { oidcIssuer: string; samlEntryPoint: string; samlIssuer: string; samlCert: string; db: TestDatabase }): ConfigInput {
@@ -126,7 +129,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     if (opts.oidcFetch && oidcConfig?.type === 'oidc') {
       idps.set(OIDC_ID, createOidcAdapter(oidcConfig, { baseUrl: gatewayUrl, customFetch: opts.oidcFetch }));
     }
-    gateway = await startGateway(config, { logger: createLogger('silent'), idps });
+    gateway = await startGateway(config, { logger: createLogger('silent'), ...(opts.gateway ?? {}), idps });
   } catch (e) {
     await oidc.close();
     await saml.close();
