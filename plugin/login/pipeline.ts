@@ -35,15 +35,23 @@ export interface CallbackInput {
 
 /** A login that did not end in a session: refused, or failed (status 500/503). */
 export interface LoginFailed {
-      ok: false;
-      provider: string;
-      status: number;
-      reason: LoginRefusalReason;
-      code: string;
-      /** Safe to show to the user. */
-      message: string;
-      /** The thrown value, for errors that are not refusals (status 500 or 503). */
-      cause: unknown;
+  ok: false;
+  provider: string;
+  status: number;
+  reason: LoginRefusalReason;
+  code: string;
+  /** Safe to show to the user. */
+  message: string;
+  /** The thrown value, for errors that are not refusals (status 500 or 503). */
+  cause: unknown;
+}
+
+/** How a login that got through ended: `created` (first login), `linked` (to a pre-provisioned user), `pending` (waits for approval). */
+export type LoginSuccessOutcome = 'success' | 'created' | 'linked' | 'pending';
+
+/** The outcome of a committed login, as its audit row, the metrics and the Passport `info` name it. */
+export function loginOutcomeOf(result: Pick<LoginResult, 'pending' | 'created' | 'linked'>): LoginSuccessOutcome {
+  return result.pending ? 'pending' : result.created ? 'created' : result.linked ? 'linked' : 'success';
 }
 
 export type LoginOutcome = { ok: true; provider: string; result: LoginResult; claims: Claims; returnTo: string | undefined } | LoginFailed;
@@ -88,9 +96,7 @@ export function createLoginPipeline(ctx: GatehouseContext): LoginPipeline {
 
   return {
     async sessionFailed(login, error) {
-      const { result } = login;
-      const outcome = result.pending ? 'pending' : result.created ? 'created' : result.linked ? 'linked' : 'success';
-      const failed = await fail(login.provider, login.claims, error, { userId: result.user.id, outcome });
+      const failed = await fail(login.provider, login.claims, error, { userId: login.result.user.id, outcome: loginOutcomeOf(login.result) });
       ctx.metrics.logins.inc({ provider: login.provider, outcome: failed.reason });
       return failed;
     },
@@ -105,7 +111,7 @@ export function createLoginPipeline(ctx: GatehouseContext): LoginPipeline {
         const assertion = await p.adapter.complete({ flow, ...input });
         claims = p.normalize(assertion);
         const result = await provisionLogin(ctx, claims);
-        label = result.pending ? 'pending' : result.created ? 'created' : 'success';
+        label = loginOutcomeOf(result);
         ctx.logger.info({ provider, userId: result.user.id, outcome: label }, 'login');
         return { ok: true, provider, result, claims, returnTo: assertion.returnTo };
       } catch (e) {

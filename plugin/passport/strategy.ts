@@ -14,7 +14,7 @@
 import express, { type Request, type Response } from 'express';
 import passport from 'passport';
 import type { GatehouseContext } from '../context.ts';
-import type { LoginPipeline, LoginRefusalReason } from '../login/pipeline.ts';
+import { loginOutcomeOf, type LoginPipeline, type LoginRefusalReason, type LoginSuccessOutcome } from '../login/pipeline.ts';
 import type { FlowCookie } from '../http/flow-cookie.ts';
 import { countAttempt } from '../http/rate-limit.ts';
 import { safeReturnTo } from '../http/return-to.ts';
@@ -24,7 +24,7 @@ import { loadGatehouseUser } from '../http/current-user.ts';
 export interface GatehouseLoginInfo {
   provider: string;
   /** `created`: first login; `pending`: the user waits for approval (status `pending_approval`). */
-  outcome: 'success' | 'created' | 'linked' | 'pending';
+  outcome: LoginSuccessOutcome;
   /** The same-origin path the login was started with (`returnTo` option or query), if any. */
   returnTo?: string | undefined;
   /** For a pending user: the waiting room message of the config. */
@@ -128,7 +128,7 @@ export class GatehouseStrategy extends passport.Strategy {
     const { result } = outcome;
     const info: GatehouseLoginInfo = {
       provider: providerId,
-      outcome: result.pending ? 'pending' : result.created ? 'created' : result.linked ? 'linked' : 'success',
+      outcome: loginOutcomeOf(result),
       returnTo: outcome.returnTo,
       ...(result.pending ? { message: this.deps.ctx.config.waitingRoom.message } : {}),
     };

@@ -10,7 +10,7 @@
  *   import graph (no demo packages); `gatehouse serve` from the installed package (no tsx).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -74,7 +74,6 @@ describe('the npm package', () => {
     tarball = join(tmp, info[0]!.filename);
     files = info[0]!.files.map((f) => f.path);
     app = join(tmp, 'app');
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(app);
     writeFileSync(
       join(app, 'package.json'),
@@ -243,6 +242,25 @@ export { reason, err, badPolicy, badType, status, n, badReason };
       expect(dave.location).toBe(`${url}/denied`);
     });
   });
+
+  it("runs the README's library snippet as shown, with plain node", async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Use it as a library'));
+    const snippet = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(snippet).toContain("from 'gatehouse'");
+    const dir = join(app, 'readme');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'app.mjs'), snippet!);
+    const port = await freePort();
+    const { child } = await start(process.execPath, ['app.mjs'], dir, cleanEnv({ PORT: String(port) }), /listening/);
+    try {
+      const orders = await new Agent().get(`http://127.0.0.1:${port}/orders`, { accept: 'application/json' });
+      expect(orders.status).toBe(401);
+      expect((await new Agent().get(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
+    } finally {
+      stop(child);
+    }
+  }, 90_000);
 
   it('runs `gatehouse serve` from the installed package with plain node', async () => {
     const db = await createTestDatabase('sqlite');
