@@ -28,6 +28,7 @@ export type { DoneCallback } from './plugin/gatehouse.ts';
 /** The config file's object (docs/configuration.md). `server` and `sessions` may be left out in library mode. */
 export type GatehouseConfig = ConfigInput;
 
+/** Options of `createGatehouse` beyond the config object. */
 export interface CreateGatehouseOptions {
   /** A pino logger (default: one at `log.level` that redacts secrets). */
   logger?: Logger | undefined;

@@ -17,6 +17,7 @@ import type { AuditEntry } from './types.ts';
 import { webhooksFeature, type WebhooksFeatureOptions } from './webhooks/feature.ts';
 import type { WebhookStore } from './webhooks/ports.ts';
 
+/** One optional feature's contributions. */
 export interface Feature {
   name: string;
   /** Routers for the admin surface (`/admin/api`, `/admin`), relative to `/admin`. */

@@ -30,6 +30,7 @@ import type { RateLimiter } from './http/rate-limit.ts';
 import type { IdpAdapter, Store } from './ports.ts';
 import type { Claims } from './types.ts';
 
+/** The resolved config and the ports the adapters built, for `assembleGatehouse`. */
 export interface GatehouseOptions {
   config: ResolvedConfig;
   /** Keys Gatehouse signs and encrypts its own cookies and tokens with (first signs, all verify). */
@@ -52,8 +53,10 @@ export interface GatehouseOptions {
   healthChecks?: HealthCheck[] | undefined;
 }
 
+/** Passport's callback shape for `serializeUser` / `deserializeUser`. */
 export type DoneCallback<T> = (err: unknown, value?: T) => void;
 
+/** Gatehouse assembled: the library's pieces plus what the gateway mounts (`router`, `handle`). */
 export interface Gatehouse extends Guards {
   context: GatehouseContext;
   /** The Passport strategy of a configured provider, named after it. Throws for an unknown id. */

@@ -14,6 +14,7 @@ import { isHttps } from './https.ts';
 import { sessionUser, wantsHtml } from './session.ts';
 import { isDependencyDown, sendUnavailable } from './unavailable.ts';
 
+/** The pieces the gateway's router mounts, built by the assembly. */
 export interface GatewayRouterParts {
   apis: ApiHandler[];
   sessionStore: session.Store;

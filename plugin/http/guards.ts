@@ -10,6 +10,7 @@ import type { GatehouseContext } from '../context.ts';
 import { isGatehouseUser, loadGatehouseUser, type GatehouseUser } from './current-user.ts';
 import { WAITING_ROOM_PATH } from './session.ts';
 
+/** Route guards for the host application's routes. */
 export interface Guards {
   /** 401 without a signed-in user, 403 while the user waits for approval. */
   requireUser(): RequestHandler;

@@ -54,8 +54,10 @@ export function loginOutcomeOf(result: Pick<LoginResult, 'pending' | 'created' |
   return result.pending ? 'pending' : result.created ? 'created' : result.linked ? 'linked' : 'success';
 }
 
+/** How a callback ended: a committed login, or a failure that was audited. */
 export type LoginOutcome = { ok: true; provider: string; result: LoginResult; claims: Claims; returnTo: string | undefined } | LoginFailed;
 
+/** The login, start and finish, for whichever HTTP side drives it. */
 export interface LoginPipeline {
   /** The provider's runtime, or null for an unknown id. */
   provider(id: string): ProviderRuntime | null;

@@ -49,6 +49,7 @@ export interface GatehouseAuthenticateOptions {
   returnTo?: string | undefined;
 }
 
+/** What a strategy needs: its provider id, the login pipeline, the context and the flow cookie. */
 export interface StrategyDeps {
   providerId: string;
   login: LoginPipeline;

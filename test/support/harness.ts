@@ -12,8 +12,8 @@ import { startOidcIdp, type DemoOidcIdp, type DemoUser as OidcUser } from '../..
 import { startSamlIdp, type SamlIdp } from '../../adapters/demo/saml-idp.ts';
 import { createOidcAdapter } from '../../adapters/idp/oidc.ts';
 import type { IdpAdapter } from '../../plugin/ports.ts';
-import { Agent, parseForm, type AgentResponse } from './agent.ts';
-import { IDP_PASSWORD, loginThroughOidc, loginThroughSaml, samlResponseThrough } from './idp-login.ts';
+import type { Agent, AgentResponse } from './agent.ts';
+import { IDP_PASSWORD, loginThroughOidc, loginThroughSaml, oidcCallbackThrough, samlResponseThrough } from './idp-login.ts';
 import { createTestDatabase, type DbKind, type TestDatabase } from './db.ts';
 import { freePort } from './ports.ts';
 
@@ -144,18 +144,8 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     oidc,
     saml,
     db,
-    async oidcCallbackUrl(agent, username) {
-      const start = await agent.get(`${url}/auth/${OIDC_ID}/login`);
-      if (start.status !== 302 || !start.location) throw new Error(`login start answered ${start.status}`);
-      let res = await agent.get(start.location);
-      for (let i = 0; i < 10 && res.status >= 300 && res.status < 400 && res.location; i++) res = await agent.get(res.location);
-      const form = parseForm(res.text, res.url, (inner) => inner.includes('name="password"'));
-      res = await agent.postForm(form.action, { ...form.fields, username, password: IDP_PASSWORD });
-      for (let i = 0; i < 15 && res.location; i++) {
-        if (res.location.startsWith(`${url}/auth/${OIDC_ID}/callback`)) return res.location;
-        res = await agent.get(res.location);
-      }
-      throw new Error(`never reached the callback (last status ${res.status})`);
+    oidcCallbackUrl(agent, username) {
+      return oidcCallbackThrough(agent, `${url}/auth/${OIDC_ID}/login`, `${url}/auth/${OIDC_ID}/callback`, username);
     },
     loginOidc(agent, username, o = {}) {
       return loginThroughOidc(agent, `${url}/auth/${OIDC_ID}/login${returnQuery(o.returnTo)}`, `${url}/auth/${OIDC_ID}/callback`, username);

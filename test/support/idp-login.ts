@@ -8,8 +8,8 @@ import { parseForm, type Agent, type AgentResponse } from './agent.ts';
 /** The password of every test IdP user. */
 export const IDP_PASSWORD = 'pw';
 
-/** OIDC: from `startUrl` through the IdP's login form; stops at the first response of a URL under `callbackPrefix`. */
-export async function loginThroughOidc(agent: Agent, startUrl: string, callbackPrefix: string, username: string): Promise<AgentResponse> {
+/** OIDC: from `startUrl` through the IdP's login form, up to (not into) the redirect to a URL under `callbackPrefix`: returns that URL. */
+export async function oidcCallbackThrough(agent: Agent, startUrl: string, callbackPrefix: string, username: string): Promise<string> {
   const start = await agent.get(startUrl);
   if (start.status !== 302 || !start.location) throw new Error(`login start answered ${start.status}`);
   let res = await agent.get(start.location);
@@ -17,11 +17,15 @@ export async function loginThroughOidc(agent: Agent, startUrl: string, callbackP
   const form = parseForm(res.text, res.url, (inner) => inner.includes('name="password"'));
   res = await agent.postForm(form.action, { ...form.fields, username, password: IDP_PASSWORD });
   for (let i = 0; i < 15 && res.location; i++) {
-    const next = res.location;
-    res = await agent.get(next);
-    if (next.startsWith(callbackPrefix)) return res;
+    if (res.location.startsWith(callbackPrefix)) return res.location;
+    res = await agent.get(res.location);
   }
-  return res;
+  throw new Error(`never reached the callback (last status ${res.status})`);
+}
+
+/** OIDC: the whole trip; returns the app's answer at its callback. */
+export async function loginThroughOidc(agent: Agent, startUrl: string, callbackPrefix: string, username: string): Promise<AgentResponse> {
+  return agent.get(await oidcCallbackThrough(agent, startUrl, callbackPrefix, username));
 }
 
 /** SAML: from `startUrl` through the IdP's form; returns the SAMLResponse form the browser would post to the ACS. */
