@@ -51,8 +51,8 @@ export interface Backend {
 }
 
 /** Opens the database, applies migrations and seeds the organizations of the config. */
-export async function openStore(config: ResolvedConfig, now?: () => number): Promise<KnexStore> {
-  const knex = openDatabase(config.database);
+export async function openStore(config: ResolvedConfig, now?: () => number, logger?: Logger): Promise<KnexStore> {
+  const knex = openDatabase(config.database, logger);
   try {
     await migrate(knex, config.database.tablePrefix);
   } catch (e) {
@@ -109,7 +109,7 @@ export async function createSharedState(config: ResolvedConfig, store: KnexStore
 export async function createGatehouseFromConfig(config: ResolvedConfig, opts: BackendOptions = {}): Promise<Backend> {
   const logger = opts.logger ?? createLogger(config.log.level);
   const baseUrl = (opts.baseUrl ?? config.server.baseUrl ?? `http://${config.server.host}:${config.server.port}`).replace(/\/$/, '');
-  const store = await openStore(config, opts.now);
+  const store = await openStore(config, opts.now, logger);
   let shared: SharedState | undefined;
   try {
     shared = await createSharedState(config, store, logger);

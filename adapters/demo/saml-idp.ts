@@ -306,7 +306,7 @@ ${error ? html`<div class="flash error" role="alert">${error}</div>` : ''}
 <form method="post" action="/sso" class="stack">
 <input type="hidden" name="SAMLRequest" value="${samlRequest}">
 ${relayState === null ? '' : html`<input type="hidden" name="RelayState" value="${relayState}">`}
-<label>Username <input name="username" value="" autocomplete="username" autofocus required></label>
+<label>Username <input type="text" name="username" value="" autocomplete="username" autofocus required></label>
 <label>Password <input type="password" name="password" value="" autocomplete="current-password"></label>
 <p class="muted">Any password, unless the user is marked [password].</p>
 <button type="submit">Sign in</button></form>

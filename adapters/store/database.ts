@@ -58,9 +58,30 @@ function cachePreparedStatements(conn: SqliteConnection): void {
  */
 export const DEFAULT_ACQUIRE_CONNECTION_TIMEOUT_MS = 10_000;
 
-export function openDatabase(config: DatabaseConfig): Knex {
+/** Where knex's own messages go (pino's `debug` fits). */
+export interface KnexMessageSink {
+  debug(obj: Record<string, unknown>, msg: string): void;
+}
+
+/**
+ * knex's own logger writes to stdout (console.log), e.g. a driver stack on every failed connection
+ * attempt, ahead of the error it then throws anyway: that would break a command's machine-readable
+ * stdout and its promised one-line reason. Its messages go to `sink` at debug level instead, or
+ * nowhere.
+ */
+function knexLog(sink: KnexMessageSink | undefined): Knex.Config['log'] {
+  const to = (level: string) => (message: unknown) => {
+    if (!sink) return;
+    const text = message instanceof Error ? message.message : typeof message === 'string' ? message : JSON.stringify(message);
+    sink.debug({ knex: level }, text);
+  };
+  return { debug: to('debug'), warn: to('warn'), error: to('error'), deprecate: to('deprecate') };
+}
+
+/** Opens the pool; `log` receives knex's own messages at debug level (none are printed). */
+export function openDatabase(config: DatabaseConfig, log?: KnexMessageSink): Knex {
   const { tablePrefix: _prefix, ...rest } = config;
-  const base = { acquireConnectionTimeout: DEFAULT_ACQUIRE_CONNECTION_TIMEOUT_MS, ...rest } as Knex.Config;
+  const base = { acquireConnectionTimeout: DEFAULT_ACQUIRE_CONNECTION_TIMEOUT_MS, ...rest, log: knexLog(log) } as Knex.Config;
   const filename = config.client === 'sqlite3' ? fileOf(config.connection) : null;
   if (config.client === 'sqlite3') {
     // `sqlite3` is the configuration name of the embedded database; the driver underneath is

@@ -90,7 +90,8 @@ export async function provisionLogin(ctx: GatehouseContext, inputClaims: Claims)
       // Serialize concurrent logins of this user; read its state after the lock.
       let user = found.locked ? found.user : ((await tx.lockUser(found.user.id)) ?? found.user);
       // An instance admin left waiting (e.g. before this rule) is let in: nobody else could approve them.
-      if (user.status === 'pending_approval' && admin !== null) user = (await tx.updateUser(user.id, { status: 'active' })) ?? user;
+      const promoted = user.status === 'pending_approval' && admin !== null;
+      if (promoted) user = (await tx.updateUser(user.id, { status: 'active' })) ?? user;
       if (user.status === 'deprovisioned') {
         throw new GatehouseError('ERR_USER_DEPROVISIONED', 'This account has been deprovisioned.', { details: { reason: 'deprovisioned', userId: user.id } });
       }
@@ -113,6 +114,7 @@ export async function provisionLogin(ctx: GatehouseContext, inputClaims: Claims)
           removed: applied.removed.map((m) => `${m.organization}:${m.kind}:${m.name}`),
           ...(applied.outcome.errors.length ? { mappingErrors: applied.outcome.errors } : {}),
           ...(applied.outcome.groupsUnavailable ? { groupsUnavailable: true } : {}),
+          ...(promoted ? { activatedAsInstanceAdmin: true } : {}),
         };
       } else if (claims.groupsOverage) {
         details = { groupsUnavailable: true };

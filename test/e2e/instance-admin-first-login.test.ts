@@ -69,6 +69,8 @@ describe.each(DB_KINDS)('instance admins on a first login under a restrictive po
     const res = await h.loginOidc(a, 'root3');
     expect(res.location).toBe(`${h.url}/`);
     expect((await h.me(a)).json<Me>().user).toMatchObject({ status: 'active', instanceAdmin: true });
+    const audit = await h.gateway.knex('gh_audit').where({ action: 'login', user_id: id.id }).orderBy('id', 'desc').first();
+    expect(JSON.parse(String(audit.details))).toMatchObject({ activatedAsInstanceAdmin: true });
   });
 
   it('pending_approval: an unverified copy of the admin address and a plain user still wait', async () => {
