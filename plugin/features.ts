@@ -20,8 +20,10 @@ import type { WebhookStore } from './webhooks/ports.ts';
 /** One optional feature's contributions. */
 export interface Feature {
   name: string;
-  /** Routers for the admin surface (`/admin/api`, `/admin`), relative to `/admin`. */
-  adminRouters?: ((ctx: GatehouseContext) => Router | Promise<Router>)[];
+  /** Routers of the JSON admin API, relative to `/admin/api`. */
+  adminApi?: ((ctx: GatehouseContext) => Router | Promise<Router>)[];
+  /** Routers of the admin console, relative to `/admin`. */
+  console?: ((ctx: GatehouseContext) => Router | Promise<Router>)[];
   /** Stateless APIs answered before sessions and before Express in the gateway (see `ApiHandler`). */
   apis?: ((ctx: GatehouseContext) => ApiHandler | Promise<ApiHandler>)[];
   loginHooks?: LoginHook[];
@@ -47,6 +49,6 @@ export interface FeaturePorts {
 export function featuresFor(config: ResolvedConfig, ports: FeaturePorts): Feature[] {
   const webhooks = webhooksFeature(config, ports.webhooks, ports.audit, ports.webhookOptions);
   const deps = { webhooks: webhooks.service, catalog: ports.catalog };
-  const admin: Feature = { name: 'admin', adminRouters: [(ctx) => createAdminRouter(ctx, deps), (ctx) => createConsoleRouter(ctx, deps)] };
+  const admin: Feature = { name: 'admin', adminApi: [(ctx) => createAdminRouter(ctx, deps)], console: [(ctx) => createConsoleRouter(ctx, deps)] };
   return [webhooks, admin, scimFeature(config, ports.scim)];
 }

@@ -11,7 +11,7 @@ import type session from 'express-session';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from './config/schema.ts';
 import type { GatehouseContext, LoginHook, ProviderRuntime } from './context.ts';
-import { featuresFor, type FeaturePorts } from './features.ts';
+import { featuresFor, type Feature, type FeaturePorts } from './features.ts';
 import type { ApiHandler } from './http/api-handler.ts';
 import { createAuthRouter, createMetadataRouter, createWaitingRoomRouter } from './http/auth-router.ts';
 import { loadGatehouseUser, passportUserBridge, type GatehouseUser } from './http/current-user.ts';
@@ -119,12 +119,13 @@ export async function assembleGatehouse(opts: GatehouseOptions): Promise<Gatehou
     ctx.catalog = fresh;
   };
 
-  const apis = await Promise.all(features.flatMap((f) => f.apis ?? []).map((build) => build(ctx)));
+  const build = <T>(pick: (f: Feature) => ((c: GatehouseContext) => T | Promise<T>)[] | undefined): Promise<T[]> =>
+    Promise.all(features.flatMap((f) => pick(f) ?? []).map((make) => make(ctx)));
+  const apis = await build((f) => f.apis);
   const admin = Router();
   admin.use(passportUserBridge());
-  const [api, consoleRouter] = await Promise.all(features.flatMap((f) => f.adminRouters ?? []).map((build) => build(ctx)));
-  if (api) admin.use('/api', api);
-  if (consoleRouter) admin.use(consoleRouter);
+  for (const r of await build((f) => f.adminApi)) admin.use('/api', r);
+  for (const r of await build((f) => f.console)) admin.use(r);
   admin.use(gatewayErrorHandler(ctx));
 
   const metricsHandler: RequestHandler = (_req, res, next) => {
