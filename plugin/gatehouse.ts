@@ -21,6 +21,7 @@ import { createGatewayRouter, gatewayErrorHandler } from './http/gateway-router.
 import { createGuards, type Guards } from './http/guards.ts';
 import { isHttps } from './http/https.ts';
 import { createMetrics, type Metrics } from './http/metrics.ts';
+import { asUnavailable } from './http/unavailable.ts';
 import { createClaimsNormalizer } from './login/claims.ts';
 import { createLoginPipeline } from './login/pipeline.ts';
 import { createLogger } from './logger.ts';
@@ -174,7 +175,7 @@ export async function assembleGatehouse(opts: GatehouseOptions): Promise<Gatehou
     },
     deserializeUser(id, done) {
       if (typeof id !== 'string') return done(null, false);
-      loadGatehouseUser(store, id).then((u) => done(null, u ?? false), (e: unknown) => done(e));
+      loadGatehouseUser(store, id).then((u) => done(null, u ?? false), (e: unknown) => done(asUnavailable(e)));
     },
     scim: () => scim,
     admin: () => admin,

@@ -7,7 +7,7 @@
  */
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { isGatehouseError } from '../errors.ts';
+import { GatehouseError, isGatehouseError } from '../errors.ts';
 import { dependencyMonitor } from './dependency-monitor.ts';
 import { errorPage } from './pages.ts';
 import { wantsHtml } from './session.ts';
@@ -106,6 +106,16 @@ export function isDependencyDown(err: unknown): boolean {
 }
 
 /** Notes the outage (logged once per outage, not per request; see dependency-monitor.ts). */
+/**
+ * For errors handed to someone else's error handler (Passport's `error`, `deserializeUser`): a
+ * dependency that is down becomes a `GatehouseError` `ERR_UNAVAILABLE` (status 503, the driver
+ * error as its cause); anything else is returned as it is.
+ */
+export function asUnavailable(err: unknown): unknown {
+  if (isGatehouseError(err) || !isDependencyDown(err)) return err;
+  return new GatehouseError('ERR_UNAVAILABLE', UNAVAILABLE_MESSAGE, { cause: err, details: { dependency: dependencyOf(err) } });
+}
+
 export function noteDependencyDown(logger: Logger, err: unknown): void {
   dependencyMonitor(logger).down(dependencyOf(err) ?? 'database', err);
 }

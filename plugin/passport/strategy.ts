@@ -14,10 +14,10 @@
 import express, { type Request, type Response } from 'express';
 import passport from 'passport';
 import type { GatehouseContext } from '../context.ts';
-import { GatehouseError } from '../errors.ts';
 import { loginOutcomeOf, type LoginPipeline, type LoginRefusalReason, type LoginSuccessOutcome } from '../login/pipeline.ts';
 import type { FlowCookie } from '../http/flow-cookie.ts';
 import { countAttempt } from '../http/rate-limit.ts';
+import { asUnavailable } from '../http/unavailable.ts';
 import { safeReturnTo } from '../http/return-to.ts';
 import { loadGatehouseUser } from '../http/current-user.ts';
 
@@ -89,7 +89,7 @@ export class GatehouseStrategy extends passport.Strategy {
   }
 
   override authenticate(req: Request, options?: GatehouseAuthenticateOptions): void {
-    this.run(req, options ?? {}).catch((e: unknown) => this.error(e));
+    this.run(req, options ?? {}).catch((e: unknown) => this.error(asUnavailable(e)));
   }
 
   private async run(req: Request, options: GatehouseAuthenticateOptions): Promise<void> {
@@ -121,11 +121,8 @@ export class GatehouseStrategy extends passport.Strategy {
     const outcome = await login.complete(provider, flow, { method: req.method, url, body });
     flows.write(res, flow);
     if (!outcome.ok) {
-      if (outcome.status === 503) {
-        // A dependency that is down: an error the app's handler answers with err.status (503), retryable.
-        return this.error(new GatehouseError('ERR_UNAVAILABLE', outcome.message, { cause: outcome.cause }));
-      }
-      if (outcome.status >= 500) return this.error(outcome.cause);
+      // A dependency that is down reaches the app's error handler as a 503 GatehouseError (retryable).
+      if (outcome.status >= 500) return this.error(asUnavailable(outcome.cause));
       const refusal: GatehouseLoginRefusal = { provider: providerId, reason: outcome.reason, code: outcome.code, message: outcome.message };
       return this.fail(refusal, outcome.status);
     }
