@@ -2,7 +2,8 @@
  * Full OIDC logins over HTTP on loopback through the test harness: the real `oidc-provider`, the
  * standalone gateway, a fresh cookie jar per login (a new browser). The gateway is configured as
  * in the end-to-end tests, plus the benchmark's `every_login` webhook with the dispatcher off, so
- * the callback writes the outbox row as in bench/login.ts.
+ * the callback writes the outbox row as in bench/login.ts. Rate limits are off: every login comes
+ * from the same client.
  */
 import { randomBytes } from 'node:crypto';
 import type { ConfigInput } from '../../plugin/config/schema.ts';
@@ -26,6 +27,8 @@ function withOutbox(base: ConfigInput): ConfigInput {
     ...base,
     webhooks: [{ id: 'bench-hook', url: 'http://127.0.0.1:9/bench-hook', secret: `whsec_${randomBytes(32).toString('base64')}`, trigger: 'every_login', allowPrivateNetwork: true }],
     webhookDelivery: { dispatch: false },
+    // One client makes every login here: the per-client budget of login starts would measure itself.
+    rateLimits: { enabled: false },
   };
 }
 
