@@ -25,7 +25,7 @@ async function findOrCreateUser(
   ctx: GatehouseContext,
   claims: Claims,
   at: number,
-  admin: InstanceAdminStanding,
+  admin: () => InstanceAdminStanding,
 ): Promise<{ user: UserRecord; identityId: string; created: boolean; linked: boolean; locked: boolean; touched: boolean }> {
   // A returning user: identity and user in one round trip, the user's row locked.
   const known = await tx.findIdentityAndLockUser(claims.provider, claims.subject);
@@ -47,7 +47,7 @@ async function findOrCreateUser(
   }
 
   const policy = await effectivePolicy(tx, claims.provider, provider.config.firstLoginPolicy);
-  const decision = firstLoginDecision(policy, admin);
+  const decision = firstLoginDecision(policy, admin());
   if (decision.kind === 'refuse') {
     throw new GatehouseError('ERR_POLICY_REJECTED', 'Your account has not been provisioned here. Ask your administrator for access.', {
       details: { reason: 'first_login_policy_reject' },
@@ -81,7 +81,9 @@ export async function provisionLogin(ctx: GatehouseContext, inputClaims: Claims)
   await checkAllowlist(ctx.config.allowlist, inputClaims.email, ctx.store);
   const claims = await resolveOverage(ctx, inputClaims);
   const engine = ctx.engines.forProvider(claims.provider);
-  const admin = instanceAdminStanding(engine, claims);
+  // Only first logins and waiting users need it: a returning active user's login skips the extra evaluation.
+  let standing: InstanceAdminStanding | undefined;
+  const admin = (): InstanceAdminStanding => (standing === undefined ? (standing = instanceAdminStanding(engine, claims)) : standing);
 
   return withTransactionRetry(ctx.store, () =>
     ctx.store.transaction(async (tx) => {
@@ -90,7 +92,7 @@ export async function provisionLogin(ctx: GatehouseContext, inputClaims: Claims)
       // Serialize concurrent logins of this user; read its state after the lock.
       let user = found.locked ? found.user : ((await tx.lockUser(found.user.id)) ?? found.user);
       // An instance admin left waiting (e.g. before this rule) is let in: nobody else could approve them.
-      const promoted = user.status === 'pending_approval' && admin !== null;
+      const promoted = user.status === 'pending_approval' && admin() !== null;
       if (promoted) user = (await tx.updateUser(user.id, { status: 'active' })) ?? user;
       if (user.status === 'deprovisioned') {
         throw new GatehouseError('ERR_USER_DEPROVISIONED', 'This account has been deprovisioned.', { details: { reason: 'deprovisioned', userId: user.id } });
