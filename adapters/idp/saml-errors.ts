@@ -36,6 +36,7 @@ export type SamlRejectReason =
   | 'unknown_in_response_to'
   | 'idp_initiated_not_allowed'
   | 'relay_state_mismatch'
+  | 'no_pending_login'
   | 'assertion_replayed'
   | 'invalid_response';
 

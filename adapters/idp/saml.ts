@@ -54,6 +54,8 @@ const noCache: CacheProvider = {
 
 export function createSamlAdapter(provider: SamlProviderConfig, deps: SamlAdapterDeps): IdpAdapter {
   const opts = resolveSamlOptions(provider, deps.baseUrl);
+  // On https the flow cookie is SameSite=None: a login started in this browser always brings it.
+  const https = deps.baseUrl.startsWith('https://');
   const now = deps.now ?? Date.now;
   const flowKey = `saml:${opts.providerId}`;
   const saml = new SAML({
@@ -140,13 +142,18 @@ export function createSamlAdapter(provider: SamlProviderConfig, deps: SamlAdapte
    * Login-CSRF binding of a solicited response. When this browser carries a flow cookie (any
    * readable flow state: on https it is SameSite=None and always rides along on the IdP's POST),
    * the response must come under the RelayState of one of this browser's pending logins and answer
-   * that very request; a missing or unknown RelayState is someone else's response. Without a flow
-   * cookie (expired, or a SameSite=Lax cookie dropped on the cross-site POST) there is nothing to
-   * bind to and the shared request-ID check alone applies (docs/saml.md).
+   * that very request; a missing or unknown RelayState is someone else's response. On https a
+   * browser without any flow cookie started no login here (or over 15 minutes ago): a solicited
+   * response posted into it is refused too. On plain http (a SameSite=Lax cookie is dropped on the
+   * cross-site POST) there is nothing to bind to and the shared request-ID check alone applies
+   * (docs/saml.md).
    */
   function bindToFlow(flow: FlowState, relayState: string | undefined, inResponseTo: string): PendingLogin | undefined {
     const pending = relayState === undefined ? undefined : takePending(flow, flowKey, relayState);
-    if (pending === undefined && Object.keys(flow).length === 0) return undefined;
+    if (pending === undefined && Object.keys(flow).length === 0) {
+      if (!https) return undefined;
+      throw samlReject('no_pending_login', 'The SAML response answers a login this browser did not start (or started over 15 minutes ago)');
+    }
     if (pending === undefined || pending.requestId !== inResponseTo) {
       throw samlReject('relay_state_mismatch', 'The SAML response answers another login than the one this browser started');
     }

@@ -77,6 +77,20 @@ describe('SAML login CSRF (https behind a proxy)', () => {
     expect((await viaProxy(attacker, acs, fields)).status).toBe(302);
   });
 
+  it("the attacker's response posted into a browser with no login pending (no flow cookie) is refused on https", async () => {
+    const attacker = new Agent();
+    for (const forge of [(f: Record<string, string>) => f, (f: Record<string, string>) => ({ SAMLResponse: f.SAMLResponse! })]) {
+      const { acs, fields } = await responseFor(attacker, 'dave');
+      const victim = new Agent();
+      const res = await viaProxy(victim, acs, forge(fields));
+      expect(res.status).toBe(401);
+      expect((await h.me(victim)).status).toBe(401);
+      expect(await lastLoginAudit()).toMatchObject({ outcome: 'invalid_assertion', details: { reason: 'no_pending_login' } });
+      // Nothing was consumed: the attacker can still finish their own login in their own browser.
+      expect((await viaProxy(attacker, acs, fields)).status).toBe(302);
+    }
+  });
+
   it("a victim's own login still succeeds and lands on its returnTo", async () => {
     const victim = new Agent();
     const start = await viaProxy(victim, `${PUBLIC}/auth/${SAML_ID}/login?returnTo=${encodeURIComponent('/after')}`);
