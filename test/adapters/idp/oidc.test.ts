@@ -41,7 +41,7 @@ let idp: DemoOidcIdp;
 beforeAll(async () => {
   idp = await startOidcIdp({
     clients: [
-      { clientId: 'gatehouse', clientSecret: 'gatehouse-secret', redirectUris: [callbackOf('corp'), callbackOf('corp-b')] },
+      { clientId: 'gatehouse', clientSecret: 'gatehouse-secret', redirectUris: [callbackOf('corp'), callbackOf('corp-b'), `${BASE}/sso/corp/return`] },
       { clientId: 'public-spa', redirectUris: [callbackOf('public')] },
       { clientId: 'ec-client', clientSecret: 'ec-secret', redirectUris: [callbackOf('ec')], idTokenSignedResponseAlg: 'ES256' },
     ],
@@ -102,6 +102,18 @@ async function expectFailure(p: Promise<unknown>, code: string, reason: string):
   expect(ge.status).toBe(code === 'ERR_CONFIG_INVALID' ? 500 : 401);
   return ge;
 }
+
+describe('OIDC adapter: callbackUrl', () => {
+  it("sends the provider's callbackUrl as redirect_uri and completes a login there", async () => {
+    const a = adapter({ callbackUrl: `${BASE}/sso/corp/return` });
+    const flow: FlowState = {};
+    const start = new URL(await a.begin({ flow, returnTo: '/' }));
+    expect(start.searchParams.get('redirect_uri')).toBe(`${BASE}/sso/corp/return`);
+    const back = await signIn(new Agent(), start.href, alice);
+    expect(back.pathname).toBe('/sso/corp/return');
+    expect((await complete(a, flow, back)).subject).toBe('alice');
+  });
+});
 
 describe('OIDC adapter: successful sign-in', () => {
   it('returns sub, ID token claims merged with userinfo (email, profile, groups) and the returnTo', async () => {
