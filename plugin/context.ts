@@ -7,8 +7,7 @@ import type { ProviderConfig, ResolvedConfig } from './config/schema.ts';
 import type { ClaimsNormalizer } from './login/claims.ts';
 import type { MappingEngine, OrgCatalog } from './mapping/index.ts';
 import type { Metrics } from './http/metrics.ts';
-import type { RateLimiter } from './http/rate-limit.ts';
-import type { IdpAdapter, StoreOps, Store } from './ports.ts';
+import type { IdpAdapter, RateLimiter, StoreOps, Store } from './ports.ts';
 import type { Claims, Membership, UserRecord } from './types.ts';
 
 export interface ProviderRuntime {

@@ -4,32 +4,16 @@
  * stateless APIs answered before sessions, login hooks that run inside the login transaction,
  * and background work. A new feature is one module plus one line in `featuresFor`.
  */
-import type { Router } from 'express';
 import { createAdminRouter } from './admin/router.ts';
 import type { CatalogWriter } from './admin/catalog.ts';
 import type { ResolvedConfig } from './config/schema.ts';
 import { createConsoleRouter } from './console/router.ts';
-import type { GatehouseContext, LoginHook } from './context.ts';
-import type { ApiHandler } from './http/api-handler.ts';
+import type { Feature } from './feature.ts';
 import { scimFeature } from './scim/feature.ts';
 import type { ScimStore } from './scim/ports.ts';
 import type { AuditEntry } from './types.ts';
 import { webhooksFeature, type WebhooksFeatureOptions } from './webhooks/feature.ts';
 import type { WebhookStore } from './webhooks/ports.ts';
-
-/** One optional feature's contributions. */
-export interface Feature {
-  name: string;
-  /** Routers of the JSON admin API, relative to `/admin/api`. */
-  adminApi?: ((ctx: GatehouseContext) => Router | Promise<Router>)[];
-  /** Routers of the admin console, relative to `/admin`. */
-  console?: ((ctx: GatehouseContext) => Router | Promise<Router>)[];
-  /** Stateless APIs answered before sessions and before Express in the gateway (see `ApiHandler`). */
-  apis?: ((ctx: GatehouseContext) => ApiHandler | Promise<ApiHandler>)[];
-  loginHooks?: LoginHook[];
-  /** Starts background work once the context exists; returns a stop function. */
-  start?: (ctx: GatehouseContext) => (() => Promise<void>) | Promise<() => Promise<void>>;
-}
 
 /** The ports the features need beyond the core store. */
 export interface FeaturePorts {

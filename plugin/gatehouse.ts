@@ -11,7 +11,8 @@ import type session from 'express-session';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from './config/schema.ts';
 import type { GatehouseContext, LoginHook, ProviderRuntime } from './context.ts';
-import { featuresFor, type Feature, type FeaturePorts } from './features.ts';
+import type { Feature } from './feature.ts';
+import { featuresFor, type FeaturePorts } from './features.ts';
 import type { ApiHandler } from './http/api-handler.ts';
 import { createAuthRouter, createMetadataRouter, createWaitingRoomRouter } from './http/auth-router.ts';
 import { loadGatehouseUser, passportUserBridge, type GatehouseUser } from './http/current-user.ts';
@@ -27,8 +28,7 @@ import { createLoginPipeline } from './login/pipeline.ts';
 import { createLogger } from './logger.ts';
 import { catalogFrom, createMappingEngines } from './mapping/index.ts';
 import { GatehouseStrategy } from './passport/strategy.ts';
-import type { RateLimiter } from './http/rate-limit.ts';
-import type { IdpAdapter, Store } from './ports.ts';
+import type { IdpAdapter, RateLimiter, Store } from './ports.ts';
 import type { Claims } from './types.ts';
 
 /** The resolved config and the ports the adapters built, for `assembleGatehouse`. */

@@ -216,3 +216,23 @@ export interface Store extends StoreOps {
   /** Cheap liveness probe for `/healthz`. */
   ping(): Promise<void>;
 }
+
+// ---------------------------------------------------------------- rate limits (docs/security.md)
+
+/** The unauthenticated surfaces with a per-client budget. */
+export type RateLimitSurface = 'loginStart' | 'scimTokenFailures' | 'adminTokenFailures';
+
+/** What a limiter says of one attempt. */
+export type RateLimitDecision = { limited: false } | { limited: true; retryAfterSeconds: number };
+
+/** The answer of a limiter that does not limit. */
+export const NOT_LIMITED: RateLimitDecision = { limited: false };
+
+/** Per-client attempt counters, one budget per surface (config `rateLimits`). */
+export interface RateLimiter {
+  /** Counts one attempt by `client`; limited when it goes over the surface's budget. */
+  consume(surface: RateLimitSurface, client: string): Promise<RateLimitDecision>;
+  /** Whether `client` has spent the surface's budget, without counting anything. */
+  peek(surface: RateLimitSurface, client: string): Promise<RateLimitDecision>;
+  close(): Promise<void>;
+}

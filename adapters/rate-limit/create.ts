@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { ResolvedConfig } from '../../plugin/config/schema.ts';
 import { ConfigError } from '../../plugin/errors.ts';
-import type { RateLimiter } from '../../plugin/http/rate-limit.ts';
+import type { RateLimiter } from '../../plugin/ports.ts';
 import { redisRateLimiter } from '../redis/rate-limiter.ts';
 import { failOpen } from './fail-open.ts';
 import { rlfRateLimiter } from './rlf-limiter.ts';

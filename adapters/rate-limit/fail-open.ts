@@ -5,7 +5,7 @@
  * are a defence in depth; an outage of their store must not become an outage of sign-in and SCIM.
  */
 import type { Logger } from 'pino';
-import { NOT_LIMITED, type RateLimitDecision, type RateLimiter } from '../../plugin/http/rate-limit.ts';
+import { NOT_LIMITED, type RateLimitDecision, type RateLimiter } from '../../plugin/ports.ts';
 
 const WARN_EVERY_MS = 60_000;
 const TIMED_OUT = Symbol('timed out');

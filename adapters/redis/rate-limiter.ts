@@ -8,7 +8,7 @@
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { createClient } from 'redis';
 import type { RateLimitsConfig } from '../../plugin/config/schema.ts';
-import type { RateLimiter } from '../../plugin/http/rate-limit.ts';
+import type { RateLimiter } from '../../plugin/ports.ts';
 import { rlfRateLimiter } from '../rate-limit/rlf-limiter.ts';
 
 const KEY_PREFIX = 'gatehouse:rl';

@@ -1,6 +1,6 @@
 /**
  * Brute-force limits on the unauthenticated surfaces (docs/security.md, "Rate limits"): the port
- * the routes call, and the few helpers that answer a limited request. Implementations (memory,
+ * the routes call (`RateLimiter`, in ports.ts), and the few helpers that answer a limited request. Implementations (memory,
  * Redis shared by every instance) live in adapters/; the context carries one when configured.
  *
  * - `loginStart` counts every `GET /auth/{p}/login` (each one writes a pending request);
@@ -11,24 +11,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
 import type { GatehouseContext } from '../context.ts';
+import { NOT_LIMITED, type RateLimitDecision, type RateLimitSurface } from '../ports.ts';
 import { clientIp } from './client-ip.ts';
 import { errorPage } from './pages.ts';
 import { wantsHtml } from './session.ts';
-
-export type RateLimitSurface = 'loginStart' | 'scimTokenFailures' | 'adminTokenFailures';
-
-export type RateLimitDecision = { limited: false } | { limited: true; retryAfterSeconds: number };
-
-export const NOT_LIMITED: RateLimitDecision = { limited: false };
-
-/** Per-client attempt counters, one budget per surface (config `rateLimits`). */
-export interface RateLimiter {
-  /** Counts one attempt by `client`; limited when it goes over the surface's budget. */
-  consume(surface: RateLimitSurface, client: string): Promise<RateLimitDecision>;
-  /** Whether `client` has spent the surface's budget, without counting anything. */
-  peek(surface: RateLimitSurface, client: string): Promise<RateLimitDecision>;
-  close(): Promise<void>;
-}
 
 /** Counts one attempt of this request's client (a no-op without a limiter). */
 export function countAttempt(ctx: GatehouseContext, req: IncomingMessage, surface: RateLimitSurface): Promise<RateLimitDecision> {

@@ -3,7 +3,7 @@
  * store port, and the batched request audit flushed on shutdown.
  */
 import type { ResolvedConfig } from '../config/schema.ts';
-import type { Feature } from '../features.ts';
+import type { Feature } from '../feature.ts';
 import { createScimAuditLog, type ScimAuditLog } from './audit-log.ts';
 import type { ScimStore } from './ports.ts';
 import { createScimRouter } from './router.ts';

@@ -6,7 +6,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ResolvedConfig } from '../config/schema.ts';
 import type { GatehouseContext } from '../context.ts';
-import type { Feature } from '../features.ts';
+import type { Feature } from '../feature.ts';
 import type { AuditEntry } from '../types.ts';
 import { createDispatcher, type Dispatcher } from './dispatcher.ts';
 import { resolveConfigEndpoints, syncConfigEndpoints } from './endpoints.ts';
