@@ -145,7 +145,7 @@ export async function assembleGatehouse(opts: GatehouseOptions): Promise<Gatehou
 
   const login = createLoginPipeline(ctx);
   // Library strategies may run on any route of the host app: their flow cookie covers the whole site.
-  const flows = new FlowCookie({ secrets: ctx.secrets, secure: isHttps(ctx), path: '/' });
+  const flows = new FlowCookie({ secrets: ctx.secrets, secure: isHttps(ctx), path: '/', now: ctx.now });
   const strategies = new Map<string, GatehouseStrategy>();
   const scim: RequestHandler = (req, res, next) => {
     const owner = apis.find((a) => a.owns(req.url));

@@ -6,11 +6,17 @@
 /** Where a membership row came from; MANAGED sync and SCIM each remove only what they own. */
 export type MembershipSource = 'sso' | 'scim' | 'static' | 'override';
 
-export type UserStatus = 'active' | 'pending_approval' | 'rejected' | 'deprovisioned';
+/** A user's status; the one list that the config, the admin API, OpenAPI and the console read. */
+export const USER_STATUSES = ['active', 'pending_approval', 'rejected', 'deprovisioned'] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
 
-export type FirstLoginPolicy = 'allow' | 'reject' | 'pending_approval';
+/** What a first login of an unknown user does (contract section 4). */
+export const FIRST_LOGIN_POLICIES = ['allow', 'reject', 'pending_approval'] as const;
+export type FirstLoginPolicy = (typeof FIRST_LOGIN_POLICIES)[number];
 
-export type SyncMode = 'ADDITIVE' | 'MANAGED';
+/** ADDITIVE keeps what the claims do not give; MANAGED makes SSO memberships equal to them. */
+export const SYNC_MODES = ['ADDITIVE', 'MANAGED'] as const;
+export type SyncMode = (typeof SYNC_MODES)[number];
 
 /** Claims of one login, normalized (contract section 3). */
 export interface Claims {

@@ -7,6 +7,7 @@ import { resolve as resolvePath } from 'node:path';
 import pg from 'pg';
 import { checkpointInBackground, FALLBACK_AUTOCHECKPOINT_PAGES } from './sqlite-checkpointer.ts';
 import { migrationSource, MIGRATIONS, type Migration } from './migrations/index.ts';
+import { dialectOf } from './dialect.ts';
 
 pg.types.setTypeParser(20, (v: string) => Number.parseInt(v, 10));
 
@@ -142,9 +143,9 @@ export const MIGRATION_TABLE = 'gatehouse_migrations';
  * has one writer anyway; the retries in `migrate` cover it.
  */
 async function withServerLock<T>(db: Knex, prefix: string, fn: () => Promise<T>): Promise<T> {
-  const client = String(db.client.config.client);
-  const isPg = /^(pg|postgres)/.test(client);
-  const isMysql = /mysql/.test(client);
+  const dialect = dialectOf(db);
+  const isPg = dialect === 'pg';
+  const isMysql = dialect === 'mysql';
   if (!isPg && !isMysql) return fn();
   const name = `gatehouse_migrate_${prefix}`;
   const conn: unknown = await db.client.acquireConnection();
@@ -171,7 +172,7 @@ async function migrateWithRetries(db: Knex, prefix: string, migrations: Migratio
   // Instances starting together: knex refuses while another holds the migration lock, so wait.
   for (let attempt = 1; ; attempt++) {
     try {
-      if (/sqlite/.test(String(db.client.config.client))) {
+      if (dialectOf(db) === 'sqlite') {
         // Create knex's lock table and its single row ourselves, in statements SQLite runs
         // atomically, so two first starts cannot both insert a row (which leaves the lock stuck).
         const lock = `${prefix}${MIGRATION_TABLE}_lock`;

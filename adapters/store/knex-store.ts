@@ -22,6 +22,7 @@ import type { AuditEntry, AuditRecord, IdentityRecord, Membership, UserRecord, U
 import { SHARED_EMAIL_ID_LIMIT, sharedEmailError } from '../../plugin/provisioning/shared-email.ts';
 import { isRetryableTxError, isUniqueViolation } from './database.ts';
 import { applyUserOrder, encodeUserCursor, userOrder } from './user-list-order.ts';
+import { dialectOf } from './dialect.ts';
 
 type Row = Record<string, unknown>;
 
@@ -148,7 +149,7 @@ export class KnexOps implements StoreOps {
 
   async lockUser(id: string): Promise<UserRecord | null> {
     const q = this.db(this.t('users')).where({ id }).first();
-    if (!/sqlite/.test(String(this.db.client.config.client))) q.forUpdate();
+    if (dialectOf(this.db) !== 'sqlite') q.forUpdate();
     const r = (await q) as Row | undefined;
     return r ? rowToUser(r) : null;
   }
@@ -235,7 +236,7 @@ export class KnexOps implements StoreOps {
       .where(`${i}.provider`, provider)
       .andWhere(`${i}.subject`, subject)
       .first();
-    if (!/sqlite/.test(String(this.db.client.config.client))) q.forUpdate(u);
+    if (dialectOf(this.db) !== 'sqlite') q.forUpdate(u);
     const r = (await q) as Row | undefined;
     if (!r) return null;
     return {
@@ -271,7 +272,7 @@ export class KnexOps implements StoreOps {
       last_claims: input.lastClaims === undefined ? null : JSON.stringify(input.lastClaims),
     };
     const insert = this.db(this.t('identities')).insert(row).onConflict(['provider', 'subject']).ignore();
-    if (!/mysql/.test(String(this.db.client.config.client))) {
+    if (dialectOf(this.db) !== 'mysql') {
       // RETURNING gives a row only when this insert made it: then it is `row`, no need to read it back.
       const made = (await insert.returning('id')) as Row[];
       if (made.length > 0) return { ...rowToIdentity(row), inserted: true };
@@ -492,7 +493,7 @@ export class KnexStore extends KnexOps implements Store, SamlStateCache {
     const run = (trx: Knex.Transaction) => fn(new KnexOps(trx, this.prefix, this.now, this.revokeExternal));
     // InnoDB defaults to REPEATABLE READ, where reads after a row lock still see the snapshot
     // taken before it; READ COMMITTED (PostgreSQL's default) makes lock-then-read correct.
-    if (/mysql/.test(String(this.knex.client.config.client))) return this.knex.transaction(run, { isolationLevel: 'read committed' });
+    if (dialectOf(this.knex) === 'mysql') return this.knex.transaction(run, { isolationLevel: 'read committed' });
     return this.knex.transaction(run);
   }
 

@@ -23,6 +23,7 @@ import type { Membership, UserRecord, UserStatus } from '../../plugin/types.ts';
 import { isRetryableTxError, isUniqueViolation } from './database.ts';
 import { KnexOps, rowToUser, type KnexStore } from './knex-store.ts';
 import { columnOf, compile, scimScopes, type Scope } from '../scim/sql-filter.ts';
+import { dialectOf } from './dialect.ts';
 
 type Row = Record<string, unknown>;
 
@@ -187,7 +188,7 @@ export class KnexScimOps implements ScimStoreOps {
   }
 
   private lockable(q: Knex.QueryBuilder, lock: boolean | undefined): Knex.QueryBuilder {
-    if (lock && !/sqlite/.test(String(this.db.client.config.client))) q.forUpdate();
+    if (lock && dialectOf(this.db) !== 'sqlite') q.forUpdate();
     return q;
   }
 
@@ -216,8 +217,8 @@ export class KnexScimOps implements ScimStoreOps {
    * user row (`FOR UPDATE OF u`), MySQL would lock the joined rows too, so it locks apart.
    */
   private joinLock(): 'none' | 'of' | 'apart' {
-    const client = String(this.db.client.config.client);
-    return /sqlite/.test(client) ? 'none' : /^(pg|postgres)/.test(client) ? 'of' : 'apart';
+    const dialect = dialectOf(this.db);
+    return dialect === 'sqlite' ? 'none' : dialect === 'pg' ? 'of' : 'apart';
   }
 
   async getUser(id: string, opts: { groups: boolean; lock?: boolean }): Promise<ScimUserRow | null> {

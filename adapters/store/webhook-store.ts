@@ -20,6 +20,7 @@ import type {
 } from '../../plugin/webhooks/ports.ts';
 import { isUniqueViolation } from './database.ts';
 import { KnexOps } from './knex-store.ts';
+import { dialectOf } from './dialect.ts';
 
 type Row = Record<string, unknown>;
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
@@ -122,8 +123,8 @@ export class KnexWebhookStore implements WebhookStore {
     return tx.db;
   }
 
-  private get dialect(): string {
-    return String((this.knex.client as { dialect?: string }).dialect ?? this.knex.client.config.client);
+  private get dialect() {
+    return dialectOf(this.knex);
   }
 
   async listEndpoints(): Promise<WebhookEndpoint[]> {
@@ -226,10 +227,10 @@ export class KnexWebhookStore implements WebhookStore {
     const leaseUntil = input.now + input.leaseMs;
     const lease = { lease_owner: token, lease_until: leaseUntil };
     let rows: Row[];
-    if (this.dialect === 'sqlite3' || this.dialect === 'sqlite') {
+    if (this.dialect === 'sqlite') {
       await this.knex(this.events).whereIn('id', this.dueQuery(this.knex, input.now, input.limit)).update(lease);
       rows = (await this.knex(this.events).where('lease_owner', token)) as Row[];
-    } else if (this.dialect === 'postgresql' || this.dialect === 'pg') {
+    } else if (this.dialect === 'pg') {
       // One round trip: the subquery locks free rows (skipping those another claimer holds).
       rows = (await this.knex(this.events)
         .whereIn('id', this.dueQuery(this.knex, input.now, input.limit).forUpdate().skipLocked())

@@ -3,6 +3,7 @@
  * query parameters are the zod schemas the handlers validate with (JSON Schema 2020-12).
  */
 import { z } from 'zod';
+import { FIRST_LOGIN_POLICIES, USER_STATUSES } from '../types.ts';
 import { pathParams, type RouteDef } from './registry.ts';
 
 type Json = Record<string, unknown>;
@@ -25,7 +26,7 @@ const SCHEMAS: Record<string, Json> = {
     familyName: nstr,
     displayName: nstr,
     externalId: nstr,
-    status: { enum: ['active', 'pending_approval', 'rejected', 'deprovisioned'] },
+    status: { enum: [...USER_STATUSES] },
     instanceAdmin: { type: 'boolean' },
     createdAt: time,
     updatedAt: time,
@@ -56,7 +57,7 @@ const SCHEMAS: Record<string, Json> = {
   Providers: obj({
     providers: arr(obj({ id: str, type: { enum: ['oidc', 'saml'] }, displayName: nstr, organization: nstr, firstLoginPolicy: str, configuredFirstLoginPolicy: str })),
   }),
-  Policy: obj({ provider: str, firstLoginPolicy: { enum: ['allow', 'reject', 'pending_approval'] } }),
+  Policy: obj({ provider: str, firstLoginPolicy: { enum: [...FIRST_LOGIN_POLICIES] } }),
   Token: obj({ id: str, name: str, hint: str, provider: nstr, createdBy: nstr, createdAt: time, lastUsedAt: time, revokedAt: time }),
   Tokens: obj({ tokens: arr(ref('Token')) }),
   MintedToken: obj({ id: str, name: str, provider: nstr, token: str, createdAt: time }, ['token']),

@@ -1,6 +1,7 @@
 /** Request schemas of the admin API; the OpenAPI document renders the same objects. */
 import { z } from 'zod';
 import { USER_SORTS } from '../ports.ts';
+import { FIRST_LOGIN_POLICIES, USER_STATUSES } from '../types.ts';
 import { OPTIONAL_FIELDS } from '../webhooks/payload.ts';
 import { WEBHOOK_TRIGGERS } from '../webhooks/ports.ts';
 import { secretProblem } from '../webhooks/signing.ts';
@@ -9,7 +10,7 @@ const name = z.string().trim().min(1).max(191);
 const limit = z.coerce.number().int().min(1).max(500).optional();
 const cursor = z.string().min(1).max(200).optional();
 
-export const userStatus = z.enum(['active', 'pending_approval', 'rejected', 'deprovisioned']);
+export const userStatus = z.enum(USER_STATUSES);
 
 export const listUsersQuery = z.object({
   status: userStatus.optional(),
@@ -50,7 +51,7 @@ export const createOrganizationBody = z
 
 export const catalogNameBody = z.object({ name }).strict();
 
-export const policyBody = z.object({ firstLoginPolicy: z.enum(['allow', 'reject', 'pending_approval']) }).strict();
+export const policyBody = z.object({ firstLoginPolicy: z.enum(FIRST_LOGIN_POLICIES) }).strict();
 
 export const allowlistBody = z
   .object({

@@ -23,7 +23,10 @@ function firstIssue(error: z.ZodError): ConfigError {
   return new ConfigError(formatPath(issue.path), message);
 }
 
-/** Structural validation and defaults; semantic checks (roles exist, JMESPath compiles) follow in `validateConfig`. */
+/**
+ * Structural validation and defaults, then the checks across entries (unique provider and
+ * organization ids); the mapping engines check roles and JMESPath when they are built at start.
+ */
 export function parseConfig(input: unknown): ResolvedConfig {
   const result = configSchema.safeParse(input);
   if (!result.success) throw firstIssue(result.error);

@@ -4,11 +4,12 @@
  * later stages trust the resolved object.
  */
 import { z } from 'zod';
+import { FIRST_LOGIN_POLICIES, SYNC_MODES } from '../types.ts';
 import { webhookDeliverySchema } from '../webhooks/settings.ts';
 
 const DEFAULT_ROLES = ['owner', 'admin', 'viewer', 'member', 'contributor'];
 
-const policy = z.enum(['allow', 'reject', 'pending_approval']);
+const policy = z.enum(FIRST_LOGIN_POLICIES);
 const stringList = z.array(z.string().min(1));
 
 const roleMapping = z
@@ -33,7 +34,7 @@ const rulePolicy = z
 
 export const provisioningSchema = z
   .object({
-    syncMode: z.enum(['ADDITIVE', 'MANAGED']).default('ADDITIVE'),
+    syncMode: z.enum(SYNC_MODES).default('ADDITIVE'),
     defaultRole: z.string().min(1).optional(),
     requireEntitlement: z.boolean().default(false),
     message: z.string().optional(),

@@ -25,7 +25,7 @@ function save(req: Request): Promise<void> {
 
 export function createAuthRouter(ctx: GatehouseContext): Router {
   const router = Router();
-  const flows = new FlowCookie({ secrets: ctx.secrets, secure: isHttps(ctx) });
+  const flows = new FlowCookie({ secrets: ctx.secrets, secure: isHttps(ctx), now: ctx.now });
   const form = express.urlencoded({ extended: false, limit: '2mb' });
 
   const login = createLoginPipeline(ctx);

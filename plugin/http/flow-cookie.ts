@@ -19,6 +19,8 @@ export interface FlowCookieOptions {
   name?: string;
   /** Cookie path (default `/auth/`, where the gateway's login and callback routes live). */
   path?: string;
+  /** The clock (the context's, so tests can move it). */
+  now?: () => number;
 }
 
 function keyOf(secret: string): Buffer {
@@ -27,17 +29,19 @@ function keyOf(secret: string): Buffer {
 
 export class FlowCookie {
   private readonly keys: Buffer[];
+  private readonly now: () => number;
   readonly name: string;
 
   constructor(private readonly opts: FlowCookieOptions) {
     this.keys = opts.secrets.map(keyOf);
     this.name = opts.name ?? FLOW_COOKIE;
+    this.now = opts.now ?? Date.now;
   }
 
   seal(flow: FlowState): string {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.keys[0]!, iv);
-    const body = Buffer.concat([cipher.update(JSON.stringify({ f: flow, t: Date.now() }), 'utf8'), cipher.final()]);
+    const body = Buffer.concat([cipher.update(JSON.stringify({ f: flow, t: this.now() }), 'utf8'), cipher.final()]);
     return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
   }
 
@@ -52,7 +56,7 @@ export class FlowCookie {
         decipher.setAuthTag(raw.subarray(12, 28));
         const text = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
         const parsed = JSON.parse(text) as { f?: unknown; t?: unknown };
-        if (typeof parsed.t !== 'number' || Date.now() - parsed.t > MAX_AGE_MS) return {};
+        if (typeof parsed.t !== 'number' || this.now() - parsed.t > MAX_AGE_MS) return {};
         return parsed.f && typeof parsed.f === 'object' ? (parsed.f as FlowState) : {};
       } catch {
         // try the next key (rotation)

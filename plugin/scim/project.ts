@@ -15,8 +15,6 @@ export interface Projection {
 /** container (null = top level) -> attribute name -> sub-attribute names (null = the whole attribute). */
 type Selection = Map<string | null, Map<string, Set<string> | null>>;
 
-export const DEFAULT_PROJECTION: Projection = { attributes: null, excluded: new Map() };
-
 function names(raw: unknown): string[] {
   if (raw === undefined || raw === null) return [];
   const list = Array.isArray(raw) ? raw : [raw];

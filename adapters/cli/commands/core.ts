@@ -7,14 +7,13 @@ import { setPolicy } from '../../../plugin/login/gate.ts';
 import { catalogFrom, createMappingEngines } from '../../../plugin/mapping/index.ts';
 import { approveUser, rejectUser } from '../../../plugin/provisioning/approval.ts';
 import { explainLogin } from '../../../plugin/provisioning/explain.ts';
-import type { FirstLoginPolicy } from '../../../plugin/types.ts';
+import { FIRST_LOGIN_POLICIES, type FirstLoginPolicy } from '../../../plugin/types.ts';
 import { loadConfigFile } from '../../config/load.ts';
 import { startGateway } from '../../gateway/server.ts';
 import { migrate, openDatabase } from '../../store/database.ts';
 import { KnexStore } from '../../store/knex-store.ts';
 import { describeStartError, findUserByEmailOrId, withBackend } from '../context.ts';
 
-const POLICIES: FirstLoginPolicy[] = ['allow', 'reject', 'pending_approval'];
 
 export function registerCoreCommands(program: Command): void {
   program
@@ -83,9 +82,9 @@ export function registerCoreCommands(program: Command): void {
     .description('set a provider\'s FirstLoginPolicy (persisted; overrides the file; no restart)')
     .requiredOption('--config <file>', 'config file')
     .requiredOption('--provider <id>', 'provider id')
-    .argument('<policy>', POLICIES.join(' | '))
+    .argument('<policy>', FIRST_LOGIN_POLICIES.join(' | '))
     .action(async (value: string, opts: { config: string; provider: string }) => {
-      if (!POLICIES.includes(value as FirstLoginPolicy)) throw new Error(`unknown policy "${value}" (expected ${POLICIES.join(', ')})`);
+      if (!(FIRST_LOGIN_POLICIES as readonly string[]).includes(value)) throw new Error(`unknown policy "${value}" (expected ${FIRST_LOGIN_POLICIES.join(', ')})`);
       await withBackend(opts.config, async (b) => {
         if (!b.gatehouse.context.providers.has(opts.provider)) throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${opts.provider}"`);
         await setPolicy(b.store, opts.provider, value as FirstLoginPolicy, 'cli');

@@ -6,8 +6,8 @@ import { html, when, type Html } from '../html.ts';
 import { badge, consolePage, csrfInput, options, postButton, queryString } from '../layout.ts';
 import type { Organization, UserDetail, UserPage, UserView } from '../views.ts';
 import { defaultSortDir, type SortDir, type UserSort } from '../../ports.ts';
+import { USER_STATUSES } from '../../types.ts';
 
-const STATUSES = ['active', 'pending_approval', 'rejected', 'deprovisioned'] as const;
 
 export function displayName(u: UserView): string {
   return u.displayName ?? ([u.givenName, u.familyName].filter(Boolean).join(' ') || '');
@@ -81,7 +81,7 @@ export const usersPage: PageFn = async (env) => {
     { title: 'IdP users', active: 'users', lead: 'Everyone who signed in through an identity provider, was provisioned by SCIM or added by hand.' },
     html`<form class="filters" method="get" action="/admin/users" role="search" aria-label="Filter users">
 <label>Search <input type="search" name="q" size="30" value="${filter.q ?? ''}" placeholder="email, username or name"></label>
-<label>Status <select name="status"><option value="">any</option>${options(STATUSES.map((s) => ({ value: s, label: s.replace('_', ' ') })), filter.status)}</select></label>
+<label>Status <select name="status"><option value="">any</option>${options(USER_STATUSES.map((s) => ({ value: s, label: s.replace('_', ' ') })), filter.status)}</select></label>
 <label>Provider <select name="provider"><option value="">any</option>${options(providers, filter.provider)}</select></label>
 ${given.sort ? html`<input type="hidden" name="sort" value="${given.sort}">` : ''}${given.dir ? html`<input type="hidden" name="dir" value="${given.dir}">` : ''}
 <button type="submit">Filter</button> <a href="/admin/users">Clear</a>
