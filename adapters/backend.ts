@@ -115,12 +115,13 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
     shared = await createSharedState(config, store, logger);
     const samlCache = shared.samlCache;
     const idps = new Map<string, IdpAdapter>();
-    for (const p of config.providers) {
+    config.providers.forEach((p, i) => {
+      const keyPath = `providers[${i}]`;
       const injected = opts.idps?.get(p.id);
       if (injected) idps.set(p.id, injected);
-      else if (p.type === 'oidc') idps.set(p.id, createOidcAdapter(p, { baseUrl }));
-      else idps.set(p.id, createSamlAdapter(p, { baseUrl, cache: samlCache, ...(opts.now ? { now: opts.now } : {}) }));
-    }
+      else if (p.type === 'oidc') idps.set(p.id, createOidcAdapter(p, { baseUrl, keyPath }));
+      else idps.set(p.id, createSamlAdapter(p, { baseUrl, keyPath, cache: samlCache, ...(opts.now ? { now: opts.now } : {}) }));
+    });
     // Brute-force limits (rateLimits): read by the login start, SCIM and admin token checks.
     const rateLimiter = await createRateLimiter(config, logger);
     const gatehouse = await assembleGatehouse({

@@ -19,6 +19,8 @@ export interface OidcAdapterDeps {
   /** Timeout of each request to the IdP, in seconds (default 10). */
   requestTimeoutSeconds?: number | undefined;
   now?: (() => number) | undefined;
+  /** Where this provider sits in the config, for the key paths of config errors (`providers[1]`). */
+  keyPath: string;
 }
 
 /** What `begin` keeps in the flow for one pending sign-in. */
@@ -52,14 +54,15 @@ export function oidcRedirectUri(baseUrl: string, providerId: string): string {
  */
 export function createOidcAdapter(provider: OidcProviderConfig, deps: OidcAdapterDeps): IdpAdapter {
   const id = provider.id;
+  const { keyPath } = deps;
   const issuer = new URL(provider.issuer);
   const alg = provider.idTokenSignedResponseAlg;
   if (!SIGNED_ALGS.has(alg)) {
-    throw new ConfigError(`providers.${id}.idTokenSignedResponseAlg`, `"${alg}" is not supported; use an asymmetric algorithm such as RS256, PS256, ES256 or EdDSA`);
+    throw new ConfigError(`${keyPath}.idTokenSignedResponseAlg`, `"${alg}" is not supported; use an asymmetric algorithm such as RS256, PS256, ES256 or EdDSA`);
   }
   const allowInsecure = provider.allowInsecureRequests ?? isLoopbackHost(issuer.hostname);
   if (issuer.protocol !== 'https:' && !allowInsecure) {
-    throw new ConfigError(`providers.${id}.issuer`, 'must be https (set allowInsecureRequests: true to allow plain http)');
+    throw new ConfigError(`${keyPath}.issuer`, 'must be https (set allowInsecureRequests: true to allow plain http)');
   }
   const redirectUri = provider.callbackUrl ?? oidcRedirectUri(deps.baseUrl, id);
   const scope = (provider.scopes.includes('openid') ? provider.scopes : ['openid', ...provider.scopes]).join(' ');

@@ -34,8 +34,9 @@ export function acsUrlFor(baseUrl: string, providerId: string): string {
   return `${baseUrl.replace(/\/+$/, '')}/auth/${encodeURIComponent(providerId)}/callback`;
 }
 
-export function resolveSamlOptions(provider: SamlProviderConfig, baseUrl: string): ResolvedSamlOptions {
-  const at = (key: string): string => `providers[${provider.id}].${key}`;
+/** Loads and checks a SAML provider's settings; config errors name `keyPath` (`providers[<index>]`). */
+export function resolveSamlOptions(provider: SamlProviderConfig, baseUrl: string, keyPath: string): ResolvedSamlOptions {
+  const at = (key: string): string => `${keyPath}.${key}`;
   const certInputs = Array.isArray(provider.idpCert) ? provider.idpCert : [provider.idpCert];
   if (certInputs.length === 0) throw new ConfigError(at('idpCert'), 'at least one IdP certificate is required');
   const idpCerts = certInputs.map((c, i) => loadCertificate(c, at(Array.isArray(provider.idpCert) ? `idpCert[${i}]` : 'idpCert')));

@@ -29,6 +29,8 @@ export interface SamlAdapterDeps {
   cache: SamlStateCache;
   /** Clock for our own checks (ms). node-saml's Conditions check uses the system clock. */
   now?: () => number;
+  /** Where this provider sits in the config, for the key paths of config errors (`providers[1]`). */
+  keyPath: string;
 }
 
 /** One pending login in the browser's flow state, keyed by its RelayState. */
@@ -53,7 +55,7 @@ const noCache: CacheProvider = {
 };
 
 export function createSamlAdapter(provider: SamlProviderConfig, deps: SamlAdapterDeps): IdpAdapter {
-  const opts = resolveSamlOptions(provider, deps.baseUrl);
+  const opts = resolveSamlOptions(provider, deps.baseUrl, deps.keyPath);
   // On https the flow cookie is SameSite=None: a login started in this browser always brings it.
   const https = deps.baseUrl.startsWith('https://');
   const now = deps.now ?? Date.now;

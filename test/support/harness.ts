@@ -127,7 +127,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     const idps = new Map<string, IdpAdapter>();
     const oidcConfig = config.providers.find((p) => p.id === OIDC_ID);
     if (opts.oidcFetch && oidcConfig?.type === 'oidc') {
-      idps.set(OIDC_ID, createOidcAdapter(oidcConfig, { baseUrl: gatewayUrl, customFetch: opts.oidcFetch }));
+      idps.set(OIDC_ID, createOidcAdapter(oidcConfig, { baseUrl: gatewayUrl, keyPath: `providers[${config.providers.indexOf(oidcConfig)}]`, customFetch: opts.oidcFetch }));
     }
     gateway = await startGateway(config, { logger: createLogger('silent'), ...(opts.gateway ?? {}), idps });
   } catch (e) {

@@ -68,7 +68,7 @@ function adapter(): IdpAdapter {
     scopes: ['openid', 'email', 'groups'],
   });
   if (config.type !== 'oidc') throw new TypeError('not oidc');
-  return createOidcAdapter(config, { baseUrl: BASE, customFetch: interceptor });
+  return createOidcAdapter(config, { baseUrl: BASE, keyPath: 'providers[0]', customFetch: interceptor });
 }
 
 /** Signs in at the IdP and completes with the current forgery in place. */

@@ -65,7 +65,7 @@ function oidcConfig(input: Record<string, unknown>): OidcProviderConfig {
 }
 
 function adapter(input: Record<string, unknown> = {}, deps: Partial<OidcAdapterDeps> = {}): IdpAdapter {
-  return createOidcAdapter(oidcConfig(input), { baseUrl: BASE, ...deps });
+  return createOidcAdapter(oidcConfig(input), { baseUrl: BASE, keyPath: 'providers[0]', ...deps });
 }
 
 /** Browser part: authorization URL -> IdP login page -> form post -> redirects, up to our callback. */
@@ -338,7 +338,7 @@ describe('OIDC adapter: configuration and discovery', () => {
   it('refuses unsigned or symmetric ID token algorithms and plain-http remote issuers at start', () => {
     expect(() => adapter({ idTokenSignedResponseAlg: 'none' })).toThrow(ConfigError);
     expect(() => adapter({ idTokenSignedResponseAlg: 'HS256' })).toThrow(/idTokenSignedResponseAlg/);
-    expect(() => adapter({ issuer: 'http://idp.example.com' })).toThrow(/providers\.corp\.issuer/);
+    expect(() => adapter({ issuer: 'http://idp.example.com' })).toThrow(/providers\[0\]\.issuer/);
     expect(() => adapter({ issuer: 'http://idp.example.com', allowInsecureRequests: true })).not.toThrow();
     expect(() => adapter({ allowInsecureRequests: false })).toThrow(/must be https/);
   });

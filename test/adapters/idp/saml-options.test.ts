@@ -16,13 +16,13 @@ function samlConfig(extra: Record<string, unknown> = {}): SamlProviderConfig {
 
 describe('SAML ACS URL', () => {
   it('defaults to {baseUrl}/auth/{id}/callback', () => {
-    expect(resolveSamlOptions(samlConfig(), 'https://app.example.com/').acsUrl).toBe('https://app.example.com/auth/corp-saml/callback');
+    expect(resolveSamlOptions(samlConfig(), 'https://app.example.com/', 'providers[0]').acsUrl).toBe('https://app.example.com/auth/corp-saml/callback');
   });
 
   it("is the provider's callbackUrl when set, in the options and in the SP metadata", () => {
     const config = samlConfig({ callbackUrl: 'https://app.example.com/sso/saml/acs' });
-    expect(resolveSamlOptions(config, 'https://app.example.com').acsUrl).toBe('https://app.example.com/sso/saml/acs');
-    const metadata = createSamlAdapter(config, { baseUrl: 'https://app.example.com', cache: createMemorySamlCache() }).metadata!();
+    expect(resolveSamlOptions(config, 'https://app.example.com', 'providers[0]').acsUrl).toBe('https://app.example.com/sso/saml/acs');
+    const metadata = createSamlAdapter(config, { baseUrl: 'https://app.example.com', keyPath: 'providers[0]', cache: createMemorySamlCache() }).metadata!();
     expect(metadata).toContain('Location="https://app.example.com/sso/saml/acs"');
     expect(metadata).not.toContain('/auth/corp-saml/callback');
   });

@@ -53,7 +53,7 @@ interface Login {
 }
 
 async function startLogin(over: Record<string, unknown> = {}): Promise<Login> {
-  const adapter = createSamlAdapter(provider(over), { baseUrl: BASE, cache: createMemorySamlCache() });
+  const adapter = createSamlAdapter(provider(over), { baseUrl: BASE, keyPath: 'providers[0]', cache: createMemorySamlCache() });
   const flow: FlowState = {};
   const url = new URL(await adapter.begin({ flow, returnTo: '/home' }));
   const request = inflateRawSync(Buffer.from(url.searchParams.get('SAMLRequest') ?? '', 'base64')).toString('utf8');
@@ -301,7 +301,7 @@ describe('SAML response checks', () => {
       rememberAssertion: async (p: string, id: string, exp: number) => ((calls.remember = [p, id, exp]), inner.rememberAssertion(p, id, exp)),
     };
     const t0 = Date.now();
-    const adapter = createSamlAdapter(provider({ requestIdExpirationPeriodMs: 600_000 }), { baseUrl: BASE, cache, now: () => t0 });
+    const adapter = createSamlAdapter(provider({ requestIdExpirationPeriodMs: 600_000 }), { baseUrl: BASE, keyPath: 'providers[0]', cache, now: () => t0 });
     await adapter.begin({ flow: {}, returnTo: '/' });
     expect(calls.save?.[0]).toBe('corp-saml');
     expect(calls.save?.[2]).toBe(t0 + 600_000);

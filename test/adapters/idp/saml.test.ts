@@ -68,7 +68,7 @@ async function browserLogin(adapter: IdpAdapter, flow: FlowState, username: stri
 
 describe('SAML SP-initiated login through the demo IdP', () => {
   it('returns the NameID, the attributes (multi-valued as arrays) and the returnTo', async () => {
-    const adapter = createSamlAdapter(provider(), { baseUrl: BASE, cache: createMemorySamlCache() });
+    const adapter = createSamlAdapter(provider(), { baseUrl: BASE, keyPath: 'providers[0]', cache: createMemorySamlCache() });
     const flow: FlowState = {};
     const { url, auto } = await browserLogin(adapter, flow, 'alice');
     expect(new URL(url).origin + new URL(url).pathname).toBe(idp.entryPoint);
@@ -91,7 +91,7 @@ describe('SAML SP-initiated login through the demo IdP', () => {
   });
 
   it('sends an AuthnRequest naming our ACS and entity ID, with an opaque RelayState', async () => {
-    const adapter = createSamlAdapter(provider(), { baseUrl: BASE, cache: createMemorySamlCache() });
+    const adapter = createSamlAdapter(provider(), { baseUrl: BASE, keyPath: 'providers[0]', cache: createMemorySamlCache() });
     const url = new URL(await adapter.begin({ flow: {}, returnTo: '/secret/path' }));
     const xml = inflateRawSync(Buffer.from(url.searchParams.get('SAMLRequest') ?? '', 'base64')).toString('utf8');
     expect(xml).toContain(`AssertionConsumerServiceURL="${ACS}"`);
@@ -102,8 +102,8 @@ describe('SAML SP-initiated login through the demo IdP', () => {
 
   it('accepts the response on another instance sharing only the cache (no process memory)', async () => {
     const cache = createMemorySamlCache();
-    const a = createSamlAdapter(provider(), { baseUrl: BASE, cache });
-    const b = createSamlAdapter(provider(), { baseUrl: BASE, cache });
+    const a = createSamlAdapter(provider(), { baseUrl: BASE, keyPath: 'providers[0]', cache });
+    const b = createSamlAdapter(provider(), { baseUrl: BASE, keyPath: 'providers[0]', cache });
     const flow: FlowState = {};
     const { auto } = await browserLogin(a, flow, 'alice');
     const result = await b.complete({ flow, method: 'POST', url: new URL(ACS), body: auto.fields });
@@ -111,7 +111,7 @@ describe('SAML SP-initiated login through the demo IdP', () => {
   });
 
   it('still logs in when the browser flow state did not survive (no returnTo then)', async () => {
-    const adapter = createSamlAdapter(provider(), { baseUrl: BASE, cache: createMemorySamlCache() });
+    const adapter = createSamlAdapter(provider(), { baseUrl: BASE, keyPath: 'providers[0]', cache: createMemorySamlCache() });
     const { auto } = await browserLogin(adapter, {}, 'alice');
     const result = await adapter.complete({ flow: {}, method: 'POST', url: new URL(ACS), body: auto.fields });
     expect(result.subject).toBe('alice@example.com');
@@ -119,7 +119,7 @@ describe('SAML SP-initiated login through the demo IdP', () => {
   });
 
   it('refuses a response posted into a browser flow that started a different login (login CSRF)', async () => {
-    const adapter = createSamlAdapter(provider(), { baseUrl: BASE, cache: createMemorySamlCache() });
+    const adapter = createSamlAdapter(provider(), { baseUrl: BASE, keyPath: 'providers[0]', cache: createMemorySamlCache() });
     const victim: FlowState = {};
     await adapter.begin({ flow: victim, returnTo: '/' });
     const victimRelay = Object.keys(victim['saml:corp-saml'] as object)[0] ?? '';
@@ -129,7 +129,7 @@ describe('SAML SP-initiated login through the demo IdP', () => {
   });
 
   it('checks the demo password and re-renders the form on a wrong one', async () => {
-    const adapter = createSamlAdapter(provider(), { baseUrl: BASE, cache: createMemorySamlCache() });
+    const adapter = createSamlAdapter(provider(), { baseUrl: BASE, keyPath: 'providers[0]', cache: createMemorySamlCache() });
     const agent = new Agent();
     const url = await adapter.begin({ flow: {}, returnTo: '/' });
     const form = parseForm((await agent.get(url)).text, url);
@@ -139,7 +139,7 @@ describe('SAML SP-initiated login through the demo IdP', () => {
   });
 
   it('passes the Azure AD / ADFS claim URIs through as attribute names', async () => {
-    const adapter = createSamlAdapter(provider(), { baseUrl: BASE, cache: createMemorySamlCache() });
+    const adapter = createSamlAdapter(provider(), { baseUrl: BASE, keyPath: 'providers[0]', cache: createMemorySamlCache() });
     const flow: FlowState = {};
     const { auto } = await browserLogin(adapter, flow, 'carol');
     const { raw } = await adapter.complete({ flow, method: 'POST', url: new URL(ACS), body: auto.fields });
@@ -156,7 +156,7 @@ describe('SAML IdP-initiated responses', () => {
   const unsolicited = () => idp.buildResponse({ user: USERS[0]!, acsUrl: ACS, spEntityId: SP });
 
   it('are refused by default', async () => {
-    const adapter = createSamlAdapter(provider(), { baseUrl: BASE, cache: createMemorySamlCache() });
+    const adapter = createSamlAdapter(provider(), { baseUrl: BASE, keyPath: 'providers[0]', cache: createMemorySamlCache() });
     const err = await rejection(adapter.complete({ flow: {}, method: 'POST', url: new URL(ACS), body: { SAMLResponse: unsolicited() } }));
     expect(err.code).toBe('ERR_INVALID_ASSERTION');
     expect(err.status).toBe(401);
@@ -164,7 +164,7 @@ describe('SAML IdP-initiated responses', () => {
   });
 
   it('are accepted with allowIdpInitiated, once, and a RelayState never becomes a returnTo', async () => {
-    const adapter = createSamlAdapter(provider({ allowIdpInitiated: true }), { baseUrl: BASE, cache: createMemorySamlCache() });
+    const adapter = createSamlAdapter(provider({ allowIdpInitiated: true }), { baseUrl: BASE, keyPath: 'providers[0]', cache: createMemorySamlCache() });
     const body = { SAMLResponse: unsolicited(), RelayState: 'https://evil.example/' };
     const result = await adapter.complete({ flow: {}, method: 'POST', url: new URL(ACS), body });
     expect(result.subject).toBe('alice@example.com');
@@ -176,7 +176,7 @@ describe('SAML IdP-initiated responses', () => {
 
 describe('SAML adapter options', () => {
   it('with wantAuthnResponseSigned takes a signed Response whose assertion is not signed itself', async () => {
-    const adapter = createSamlAdapter(provider({ wantAuthnResponseSigned: true, wantAssertionsSigned: false }), { baseUrl: BASE, cache: createMemorySamlCache() });
+    const adapter = createSamlAdapter(provider({ wantAuthnResponseSigned: true, wantAssertionsSigned: false }), { baseUrl: BASE, keyPath: 'providers[0]', cache: createMemorySamlCache() });
     const flow: FlowState = {};
     const url = new URL(await adapter.begin({ flow, returnTo: '/x' }));
     const id = /ID="([^"]+)"/.exec(inflateRawSync(Buffer.from(url.searchParams.get('SAMLRequest') ?? '', 'base64')).toString())?.[1];
@@ -187,7 +187,7 @@ describe('SAML adapter options', () => {
 
   it('trusts every certificate of an idpCert list (key rollover)', async () => {
     const old = generateKeyPairAndCert('old idp key');
-    const adapter = createSamlAdapter(provider({ idpCert: [old.certPem, idp.certPem] }), { baseUrl: BASE, cache: createMemorySamlCache() });
+    const adapter = createSamlAdapter(provider({ idpCert: [old.certPem, idp.certPem] }), { baseUrl: BASE, keyPath: 'providers[0]', cache: createMemorySamlCache() });
     const flow: FlowState = {};
     const { auto } = await browserLogin(adapter, flow, 'alice');
     expect((await adapter.complete({ flow, method: 'POST', url: new URL(ACS), body: auto.fields })).subject).toBe('alice@example.com');
@@ -198,9 +198,9 @@ describe('SAML adapter options', () => {
     try {
       const path = join(dir, 'idp.pem');
       writeFileSync(path, idp.certPem);
-      expect(() => createSamlAdapter(provider({ idpCert: path }), { baseUrl: BASE, cache: createMemorySamlCache() })).not.toThrow();
-      expect(() => createSamlAdapter(provider({ idpCert: join(dir, 'missing.pem') }), { baseUrl: BASE, cache: createMemorySamlCache() })).toThrow(
-        /providers\[corp-saml\]\.idpCert/,
+      expect(() => createSamlAdapter(provider({ idpCert: path }), { baseUrl: BASE, keyPath: 'providers[0]', cache: createMemorySamlCache() })).not.toThrow();
+      expect(() => createSamlAdapter(provider({ idpCert: join(dir, 'missing.pem') }), { baseUrl: BASE, keyPath: 'providers[0]', cache: createMemorySamlCache() })).toThrow(
+        /providers\[0\]\.idpCert/,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -208,7 +208,7 @@ describe('SAML adapter options', () => {
   });
 
   it('serves SP metadata with entity ID, ACS, WantAssertionsSigned and our signing cert', () => {
-    const plain = createSamlAdapter(provider(), { baseUrl: BASE, cache: createMemorySamlCache() }).metadata?.() ?? '';
+    const plain = createSamlAdapter(provider(), { baseUrl: BASE, keyPath: 'providers[0]', cache: createMemorySamlCache() }).metadata?.() ?? '';
     expect(plain).toContain(`entityID="${SP}"`);
     expect(plain).toContain(`Location="${ACS}"`);
     expect(plain).toContain('urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST');
@@ -216,14 +216,14 @@ describe('SAML adapter options', () => {
     expect(plain).not.toContain('X509Certificate');
 
     const sp = generateKeyPairAndCert(SP);
-    const signing = createSamlAdapter(provider({ privateKey: sp.privateKeyPem, publicCert: sp.certPem }), { baseUrl: BASE, cache: createMemorySamlCache() });
+    const signing = createSamlAdapter(provider({ privateKey: sp.privateKeyPem, publicCert: sp.certPem }), { baseUrl: BASE, keyPath: 'providers[0]', cache: createMemorySamlCache() });
     const body = sp.certPem.replace(/-----[^-]+-----|\s+/g, '').slice(0, 64);
     expect(signing.metadata?.()).toContain(body);
   });
 
   it('signs the AuthnRequest redirect when it has a key', async () => {
     const sp = generateKeyPairAndCert(SP);
-    const adapter = createSamlAdapter(provider({ privateKey: sp.privateKeyPem, publicCert: sp.certPem }), { baseUrl: BASE, cache: createMemorySamlCache() });
+    const adapter = createSamlAdapter(provider({ privateKey: sp.privateKeyPem, publicCert: sp.certPem }), { baseUrl: BASE, keyPath: 'providers[0]', cache: createMemorySamlCache() });
     const url = new URL(await adapter.begin({ flow: {}, returnTo: '/' }));
     expect(url.searchParams.get('SigAlg')).toBe('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
     expect(url.searchParams.get('Signature')).toBeTruthy();
