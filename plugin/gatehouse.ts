@@ -66,7 +66,7 @@ export interface Gatehouse extends Guards {
   serializeUser(user: unknown, done: DoneCallback<string>): void;
   /** For `passport.deserializeUser`: the user as they are now; `false` once deprovisioned, rejected or deleted. */
   deserializeUser(id: unknown, done: DoneCallback<GatehouseUser | false>): void;
-  /** SCIM 2.0 at `scim.basePath` as middleware (404 when SCIM is off); passes other URLs on. */
+  /** SCIM 2.0 at `scim.basePath` as middleware; passes on every URL it does not own (all of them when SCIM is off). */
   scim(): RequestHandler;
   /** The admin API (`/api`) and console, to mount at `/admin`. */
   admin(): Router;
@@ -132,12 +132,17 @@ export async function assembleGatehouse(opts: GatehouseOptions): Promise<Gatehou
   const metricsHandler: RequestHandler = (_req, res, next) => {
     metrics.registry.metrics().then((text) => res.type(metrics.registry.contentType).send(text), next);
   };
+  const scim: RequestHandler = (req, res, next) => {
+    const owner = apis.find((a) => a.owns(req.url));
+    if (owner) owner(req, res, next);
+    else next();
+  };
   const waitingRoom = Router().use(passportUserBridge(), createWaitingRoomRouter(ctx));
   const metadata = createMetadataRouter(ctx);
   const router = createGatewayRouter(ctx, {
-    apis,
+    apis: scim,
     sessionStore: opts.sessionStore,
-    auth: [createAuthRouter(ctx), metadata, createWaitingRoomRouter(ctx)],
+    auth: [createAuthRouter(ctx), metadata, waitingRoom],
     metrics: metricsHandler,
     admin,
     healthChecks: [{ name: 'database', check: () => store.ping() }, ...(opts.healthChecks ?? [])],
@@ -147,11 +152,6 @@ export async function assembleGatehouse(opts: GatehouseOptions): Promise<Gatehou
   // Library strategies may run on any route of the host app: their flow cookie covers the whole site.
   const flows = new FlowCookie({ secrets: ctx.secrets, secure: isHttps(ctx), path: '/', now: ctx.now });
   const strategies = new Map<string, GatehouseStrategy>();
-  const scim: RequestHandler = (req, res, next) => {
-    const owner = apis.find((a) => a.owns(req.url));
-    if (owner) owner(req, res, next);
-    else next();
-  };
 
   const stops: (() => Promise<void>)[] = [];
   for (const f of features) if (f.start) stops.push(await f.start(ctx));

@@ -7,8 +7,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { GatehouseContext } from '../context.ts';
 import { GatehouseError } from '../errors.ts';
-import { budgetSpent, countAttempt } from '../http/rate-limit.ts';
-import { bearerFrom, verifyToken } from '../tokens.ts';
+import { verifyTokenWithinBudget } from '../http/rate-limit.ts';
 
 export type AdminActor =
   | { kind: 'user'; id: string; label: string }
@@ -39,27 +38,24 @@ export function actorOf(res: Response): AdminActor {
  * Bearer-token branch: sets the actor, or returns why not. Failed tokens count against the
  * client's `rateLimits.adminTokenFailures` budget; once it is spent, 429 until the window ends.
  */
-async function tokenAuth(ctx: GatehouseContext, req: Request, res: Response, header: string): Promise<GatehouseError | undefined> {
-  const spent = await budgetSpent(ctx, req, 'adminTokenFailures');
-  if (spent.limited) {
-    res.setHeader('Retry-After', String(spent.retryAfterSeconds));
-    return new GatehouseError('ERR_RATE_LIMITED', `too many failed admin token attempts from your address; retry in ${spent.retryAfterSeconds} s`);
+async function tokenAuth(ctx: GatehouseContext, req: Request, res: Response): Promise<GatehouseError | undefined> {
+  const checked = await verifyTokenWithinBudget(ctx, req, 'admin');
+  if (!checked.ok && checked.limited) {
+    res.setHeader('Retry-After', String(checked.retryAfterSeconds));
+    return new GatehouseError('ERR_RATE_LIMITED', `too many failed admin token attempts from your address; retry in ${checked.retryAfterSeconds} s`);
   }
-  const token = bearerFrom(header);
-  const row = token ? await verifyToken(ctx.store, 'admin', token, ctx.now()) : null;
-  if (!row) {
-    await countAttempt(ctx, req, 'adminTokenFailures');
-    return new GatehouseError('ERR_UNAUTHENTICATED', token ? 'unknown or revoked admin token' : 'Authorization must be "Bearer <admin token>"');
+  if (!checked.ok) {
+    return new GatehouseError('ERR_UNAUTHENTICATED', checked.presented ? 'unknown or revoked admin token' : 'Authorization must be "Bearer <admin token>"');
   }
+  const row = checked.row;
   res.locals.adminActor = { kind: 'token', id: row.id, name: row.name, label: `admin-token:${row.name}` } satisfies AdminActor;
   return undefined;
 }
 
 export function adminAuth(ctx: GatehouseContext): RequestHandler {
   return (req, res, next) => {
-    const header = req.headers.authorization;
-    if (header !== undefined) {
-      tokenAuth(ctx, req, res, header).then(next, next);
+    if (req.headers.authorization !== undefined) {
+      tokenAuth(ctx, req, res).then(next, next);
       return;
     }
     const u = req.gatehouseUser;

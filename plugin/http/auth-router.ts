@@ -9,7 +9,7 @@ import { createLoginPipeline, type LoginFailed } from '../login/pipeline.ts';
 import { summarizeMemberships } from './current-user.ts';
 import { FlowCookie } from './flow-cookie.ts';
 import { isHttps } from './https.ts';
-import { countAttempt, sendTooManyRequests } from './rate-limit.ts';
+import { sendTooManyRequests } from './rate-limit.ts';
 import { safeReturnTo } from './return-to.ts';
 import { sendWaitingRoom } from '../console/pages/public.ts';
 import { errorPage } from './pages.ts';
@@ -42,13 +42,12 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
     const p = providerOf(req, res);
     if (!p) return;
     try {
-      const limit = await countAttempt(ctx, req, 'loginStart');
-      if (limit.limited) return sendTooManyRequests(req, res, limit.retryAfterSeconds);
       // Other providers' (or tabs') pending logins in the same browser are kept.
       const flow = flows.read(req);
-      const url = await login.begin(p, flow, safeReturnTo(req.query.returnTo));
+      const start = await login.begin(p, flow, safeReturnTo(req.query.returnTo), req);
+      if (!start.ok) return sendTooManyRequests(req, res, start.retryAfterSeconds);
       flows.write(res, flow);
-      res.redirect(302, url);
+      res.redirect(302, start.url);
     } catch (e) {
       next(e);
     }
@@ -143,7 +142,7 @@ export function createMetadataRouter(ctx: GatehouseContext): Router {
 /** `GET /auth/waiting-room`: where a user waiting for approval is told what happens next. */
 export function createWaitingRoomRouter(ctx: GatehouseContext): Router {
   const router = Router();
-  router.get(WAITING_ROOM_PATH, (req, res, next) => {
+  router.get(WAITING_ROOM_PATH, (req, res) => {
     const u = req.gatehouseUser;
     if (u?.status === 'active') return res.redirect(302, '/');
     if (!u) {
@@ -151,7 +150,7 @@ export function createWaitingRoomRouter(ctx: GatehouseContext): Router {
       return;
     }
     // One layout with the admin console (plugin/console), with its security headers.
-    sendWaitingRoom(req, res, ctx, next);
+    sendWaitingRoom(req, res, ctx);
   });
 
   return router;

@@ -7,7 +7,6 @@ import { type ErrorRequestHandler, type RequestHandler, Router } from 'express';
 import session from 'express-session';
 import type { GatehouseContext } from '../context.ts';
 import { isGatehouseError } from '../errors.ts';
-import type { ApiHandler } from './api-handler.ts';
 import { healthHandler, type HealthCheck } from './health.ts';
 import { errorPage } from './pages.ts';
 import { isHttps } from './https.ts';
@@ -16,7 +15,8 @@ import { isDependencyDown, sendUnavailable } from './unavailable.ts';
 
 /** The pieces the gateway's router mounts, built by the assembly. */
 export interface GatewayRouterParts {
-  apis: ApiHandler[];
+  /** The stateless APIs (SCIM) as one middleware: answers the URLs they own, passes the rest on. */
+  apis: RequestHandler;
   sessionStore: session.Store;
   /** `/auth/*`, the SP metadata and the waiting room. */
   auth: Router[];
@@ -44,11 +44,7 @@ export function gatewayErrorHandler(ctx: GatehouseContext): ErrorRequestHandler 
 export function createGatewayRouter(ctx: GatehouseContext, parts: GatewayRouterParts): Router {
   const { config } = ctx;
   const router = Router();
-  router.use((req, res, next) => {
-    const api = parts.apis.find((a) => a.owns(req.url));
-    if (api) api(req, res, next);
-    else next();
-  });
+  router.use(parts.apis);
   // Before the session middleware: a probe carries no cookie and must not depend on the session store.
   router.get('/healthz', healthHandler(ctx.logger, parts.healthChecks));
   router.use(

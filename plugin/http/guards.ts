@@ -8,7 +8,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { GatehouseContext } from '../context.ts';
 import { isGatehouseUser, loadGatehouseUser, type GatehouseUser } from './current-user.ts';
-import { WAITING_ROOM_PATH } from './session.ts';
+import { sendPendingApproval } from './session.ts';
 
 /** Route guards for the host application's routes. */
 export interface Guards {
@@ -37,9 +37,7 @@ function guard(ctx: GatehouseContext, allowed: (u: GatehouseUser) => boolean, wh
   return (req, res, next) => {
     userOf(ctx, req, res).then((u) => {
       if (!u) return res.status(401).json({ error: 'unauthenticated', message: 'Sign in first.' });
-      if (u.status !== 'active') {
-        return res.status(403).json({ error: 'pending_approval', message: ctx.config.waitingRoom.message, waitingRoom: WAITING_ROOM_PATH });
-      }
+      if (u.status !== 'active') return sendPendingApproval(ctx, res);
       if (!allowed(u)) return res.status(403).json({ error: 'forbidden', message: `This needs ${what}.` });
       next();
     }, next);

@@ -12,7 +12,21 @@
 import { GatehouseError, isGatehouseError } from '../errors.ts';
 import { dependencyOf, UNAVAILABLE_MESSAGE } from './unavailable.ts';
 
-const OUTCOME_BY_CODE: Partial<Record<GatehouseError['code'], string>> = {
+/** Why a login did not end in a session: a stable label for apps, the audit log and the metrics. */
+export type LoginRefusalReason =
+  | 'invalid_assertion'
+  | 'invalid_state'
+  | 'not_allowlisted'
+  | 'rejected_by_policy'
+  | 'user_rejected'
+  | 'deprovisioned'
+  | 'no_entitlement'
+  | 'email_conflict'
+  | 'unavailable'
+  | 'session_failed'
+  | 'error';
+
+const OUTCOME_BY_CODE: Partial<Record<GatehouseError['code'], LoginRefusalReason>> = {
   ERR_INVALID_ASSERTION: 'invalid_assertion',
   ERR_STATE_MISMATCH: 'invalid_state',
   ERR_NOT_ALLOWLISTED: 'not_allowlisted',
@@ -33,7 +47,7 @@ export interface CommittedLogin {
 
 export interface LoginFailure {
   status: number;
-  outcome: string;
+  outcome: LoginRefusalReason;
   code: string;
   /** Shown to the browser. */
   message: string;

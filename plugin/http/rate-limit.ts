@@ -11,7 +11,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
 import type { GatehouseContext } from '../context.ts';
-import { NOT_LIMITED, type RateLimitDecision, type RateLimitSurface } from '../ports.ts';
+import { NOT_LIMITED, type ApiTokenKind, type ApiTokenRecord, type RateLimitDecision, type RateLimitSurface } from '../ports.ts';
+import { bearerFrom, verifyToken } from '../tokens.ts';
 import { clientIp } from './client-ip.ts';
 import { errorPage } from './pages.ts';
 import { wantsHtml } from './session.ts';
@@ -26,6 +27,30 @@ export function countAttempt(ctx: GatehouseContext, req: IncomingMessage, surfac
 export function budgetSpent(ctx: GatehouseContext, req: IncomingMessage, surface: RateLimitSurface): Promise<RateLimitDecision> {
   if (!ctx.rateLimiter) return Promise.resolve(NOT_LIMITED);
   return ctx.rateLimiter.peek(surface, clientIp(req, ctx.config.server.trustProxy));
+}
+
+const TOKEN_FAILURES: Record<ApiTokenKind, RateLimitSurface> = { scim: 'scimTokenFailures', admin: 'adminTokenFailures' };
+
+/** What a bearer token checked under its kind's failure budget turned out to be. */
+export type BudgetedToken =
+  | { ok: true; row: ApiTokenRecord }
+  | { ok: false; limited: true; retryAfterSeconds: number }
+  | { ok: false; limited: false; presented: boolean };
+
+/**
+ * Checks the request's bearer token of this kind under the client's failure budget: a client
+ * whose budget is spent is refused whatever it sends (a lucky guess would otherwise still get
+ * in); only a failed check counts, so legitimate traffic never spends it.
+ */
+export async function verifyTokenWithinBudget(ctx: GatehouseContext, req: IncomingMessage, kind: ApiTokenKind): Promise<BudgetedToken> {
+  const surface = TOKEN_FAILURES[kind];
+  const spent = await budgetSpent(ctx, req, surface);
+  if (spent.limited) return { ok: false, limited: true, retryAfterSeconds: spent.retryAfterSeconds };
+  const presented = bearerFrom(req.headers.authorization);
+  const row = presented === null ? null : await verifyToken(ctx.store, kind, presented, ctx.now());
+  if (row) return { ok: true, row };
+  await countAttempt(ctx, req, surface);
+  return { ok: false, limited: false, presented: presented !== null };
 }
 
 /** Answers 429 with `Retry-After` (an HTML page for browsers, JSON otherwise). */

@@ -48,6 +48,11 @@ export function wantsHtml(req: Request): boolean {
   return accept.includes('text/html') && !accept.includes('application/json');
 }
 
+/** The JSON answer to a user who waits for approval: 403 with the waiting room's message and path. */
+export function sendPendingApproval(ctx: GatehouseContext, res: Response): void {
+  res.status(403).json({ error: 'pending_approval', message: ctx.config.waitingRoom.message, waitingRoom: WAITING_ROOM_PATH });
+}
+
 /** Loads `req.gatehouseUser` from the session and enforces the user's current status. */
 export function sessionUser(ctx: GatehouseContext): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
@@ -64,7 +69,7 @@ export function sessionUser(ctx: GatehouseContext): RequestHandler {
       req.gatehouseUser = { id: s.userId, status: status.status, instanceAdmin: status.instanceAdmin, provider: s.provider };
       if (status.status === 'pending_approval' && !PENDING_ALLOWED.has(req.path)) {
         if (req.method === 'GET' && wantsHtml(req)) return res.redirect(302, WAITING_ROOM_PATH);
-        return res.status(403).json({ error: 'pending_approval', message: ctx.config.waitingRoom.message, waitingRoom: WAITING_ROOM_PATH });
+        return sendPendingApproval(ctx, res);
       }
       next();
     }, next);

@@ -105,7 +105,6 @@ export function isDependencyDown(err: unknown): boolean {
   return dependencyOf(err) !== null;
 }
 
-/** Notes the outage (logged once per outage, not per request; see dependency-monitor.ts). */
 /**
  * For errors handed to someone else's error handler (Passport's `error`, `deserializeUser`): a
  * dependency that is down becomes a `GatehouseError` `ERR_UNAVAILABLE` (status 503, the driver
@@ -116,6 +115,7 @@ export function asUnavailable(err: unknown): unknown {
   return new GatehouseError('ERR_UNAVAILABLE', UNAVAILABLE_MESSAGE, { cause: err, details: { dependency: dependencyOf(err) } });
 }
 
+/** Notes the outage (logged once per outage, not per request; see dependency-monitor.ts). */
 export function noteDependencyDown(logger: Logger, err: unknown): void {
   dependencyMonitor(logger).down(dependencyOf(err) ?? 'database', err);
 }

@@ -5,26 +5,16 @@
  * transaction (provisioning/login.ts) -> an outcome value. Refusals are audited here, outside the
  * rolled-back transaction, and every callback is counted in the metrics.
  */
+import type { IncomingMessage } from 'node:http';
 import type { GatehouseContext, ProviderRuntime } from '../context.ts';
-import { classifyLoginFailure, type CommittedLogin } from '../http/login-failure.ts';
+import { classifyLoginFailure, type CommittedLogin, type LoginRefusalReason } from '../http/login-failure.ts';
+import { countAttempt } from '../http/rate-limit.ts';
 import { noteDependencyDown } from '../http/unavailable.ts';
 import type { FlowState } from '../ports.ts';
 import { provisionLogin, type LoginResult } from '../provisioning/login.ts';
 import type { Claims } from '../types.ts';
 
-/** Why a login was refused: a stable label for apps to switch on. */
-export type LoginRefusalReason =
-  | 'invalid_assertion'
-  | 'invalid_state'
-  | 'not_allowlisted'
-  | 'rejected_by_policy'
-  | 'user_rejected'
-  | 'deprovisioned'
-  | 'no_entitlement'
-  | 'email_conflict'
-  | 'unavailable'
-  | 'session_failed'
-  | 'error';
+export type { LoginRefusalReason };
 
 /** What the IdP sent back to the callback (OIDC redirect or SAML ACS POST). */
 export interface CallbackInput {
@@ -61,8 +51,11 @@ export type LoginOutcome = { ok: true; provider: string; result: LoginResult; cl
 export interface LoginPipeline {
   /** The provider's runtime, or null for an unknown id. */
   provider(id: string): ProviderRuntime | null;
-  /** Starts a login at the IdP; returns the URL to send the browser to. Keeps its state in `flow`. */
-  begin(provider: ProviderRuntime, flow: FlowState, returnTo: string): Promise<string>;
+  /**
+   * Starts a login at the IdP: the URL to send the browser to (its state kept in `flow`), or a
+   * refusal when the client has spent its budget of login starts (`rateLimits.loginStart`).
+   */
+  begin(provider: ProviderRuntime, flow: FlowState, returnTo: string, client: IncomingMessage): Promise<LoginStart>;
   /** Finishes a login at the callback. Never throws: every failure is an audited outcome. */
   complete(provider: ProviderRuntime, flow: FlowState, input: CallbackInput): Promise<LoginOutcome>;
   /**
@@ -71,6 +64,9 @@ export interface LoginPipeline {
    */
   sessionFailed(login: Extract<LoginOutcome, { ok: true }>, error: unknown): Promise<LoginFailed>;
 }
+
+/** A login start: where to send the browser, or how long this client must wait. */
+export type LoginStart = { ok: true; url: string } | { ok: false; retryAfterSeconds: number };
 
 /** The login pipeline over a context (IdP adapters, normalizers, store, engines). */
 export function createLoginPipeline(ctx: GatehouseContext): LoginPipeline {
@@ -93,7 +89,7 @@ export function createLoginPipeline(ctx: GatehouseContext): LoginPipeline {
         details: { code: f.code, ...f.details, ...(claims?.email ? { email: claims.email } : {}) },
       })
       .catch((auditErr: unknown) => ctx.logger.error({ err: auditErr }, 'audit write failed'));
-    return { ok: false, provider, status: f.status, reason: f.outcome as LoginRefusalReason, code: f.code, message: f.message, cause: e };
+    return { ok: false, provider, status: f.status, reason: f.outcome, code: f.code, message: f.message, cause: e };
   }
 
   return {
@@ -103,7 +99,12 @@ export function createLoginPipeline(ctx: GatehouseContext): LoginPipeline {
       return failed;
     },
     provider: (id) => ctx.providers.get(id) ?? null,
-    begin: (p, flow, returnTo) => p.adapter.begin({ flow, returnTo }),
+    async begin(p, flow, returnTo, client) {
+      // Every start counts (each writes a pending request): one budget for the gateway and Passport.
+      const limit = await countAttempt(ctx, client, 'loginStart');
+      if (limit.limited) return { ok: false, retryAfterSeconds: limit.retryAfterSeconds };
+      return { ok: true, url: await p.adapter.begin({ flow, returnTo }) };
+    },
     async complete(p, flow, input) {
       const started = process.hrtime.bigint();
       const provider = p.config.id;

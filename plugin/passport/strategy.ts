@@ -16,7 +16,6 @@ import passport from 'passport';
 import type { GatehouseContext } from '../context.ts';
 import { loginOutcomeOf, type LoginPipeline, type LoginRefusalReason, type LoginSuccessOutcome } from '../login/pipeline.ts';
 import type { FlowCookie } from '../http/flow-cookie.ts';
-import { countAttempt } from '../http/rate-limit.ts';
 import { asUnavailable } from '../http/unavailable.ts';
 import { safeReturnTo } from '../http/return-to.ts';
 import { loadGatehouseUser } from '../http/current-user.ts';
@@ -105,17 +104,14 @@ export class GatehouseStrategy extends passport.Strategy {
     const body = await bodyOf(req, res);
     const flow = flows.read(req);
     if (!isIdpResponse(provider.config.type, url, body)) {
-      // The same per-client budget of login starts as the gateway's /auth/{provider}/login.
-      const limit = await countAttempt(this.deps.ctx, req, 'loginStart');
-      if (limit.limited) {
-        res.setHeader('Retry-After', String(limit.retryAfterSeconds));
-        const refusal: GatehouseLoginRefusal = { provider: providerId, reason: 'rate_limited', code: 'ERR_RATE_LIMITED', message: 'Too many sign-in attempts; try again later.', retryAfterSeconds: limit.retryAfterSeconds };
+      const start = await login.begin(provider, flow, safeReturnTo(options.returnTo ?? req.query?.returnTo), req);
+      if (!start.ok) {
+        res.setHeader('Retry-After', String(start.retryAfterSeconds));
+        const refusal: GatehouseLoginRefusal = { provider: providerId, reason: 'rate_limited', code: 'ERR_RATE_LIMITED', message: 'Too many sign-in attempts; try again later.', retryAfterSeconds: start.retryAfterSeconds };
         return this.fail(refusal, 429);
       }
-      const returnTo = safeReturnTo(options.returnTo ?? req.query?.returnTo);
-      const to = await login.begin(provider, flow, returnTo);
       flows.write(res, flow);
-      this.redirect(to);
+      this.redirect(start.url);
       return;
     }
     const outcome = await login.complete(provider, flow, { method: req.method, url, body });

@@ -7,21 +7,17 @@
 import type { IncomingMessage } from 'node:http';
 import type { GatehouseContext } from '../context.ts';
 import type { ApiTokenRecord } from '../ports.ts';
-import { budgetSpent, countAttempt } from '../http/rate-limit.ts';
-import { bearerFrom, verifyToken } from '../tokens.ts';
+import { verifyTokenWithinBudget } from '../http/rate-limit.ts';
 import { scimError } from './errors.ts';
 
 /** The token of a request, or a ScimError 401/403. */
 export async function authenticate(ctx: GatehouseContext, req: IncomingMessage): Promise<ApiTokenRecord> {
-  const spent = await budgetSpent(ctx, req, 'scimTokenFailures');
-  if (spent.limited) throw scimError.tooManyRequests(spent.retryAfterSeconds);
-  const presented = bearerFrom(req.headers.authorization);
-  const token = presented === null ? null : await verifyToken(ctx.store, 'scim', presented, ctx.now());
-  if (token === null) {
-    // Only failures count: the IdP's own traffic never spends the budget.
-    await countAttempt(ctx, req, 'scimTokenFailures');
-    throw presented === null ? scimError.unauthorized() : scimError.unauthorized('Authorization failure: the bearer token is unknown or revoked.');
+  const checked = await verifyTokenWithinBudget(ctx, req, 'scim');
+  if (!checked.ok) {
+    if (checked.limited) throw scimError.tooManyRequests(checked.retryAfterSeconds);
+    throw checked.presented ? scimError.unauthorized('Authorization failure: the bearer token is unknown or revoked.') : scimError.unauthorized();
   }
+  const token = checked.row;
   if (token.provider !== null && !ctx.providers.has(token.provider)) {
     throw scimError.forbidden(`The token is scoped to provider "${token.provider}", which is no longer configured.`);
   }

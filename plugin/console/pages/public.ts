@@ -2,7 +2,7 @@
  * Pages outside the console frame: the waiting room for pending users (also served by the auth
  * router at `/auth/waiting-room`), the sign-in chooser and the 403 page.
  */
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import type { GatehouseContext } from '../../context.ts';
 import { isHttps } from '../../http/https.ts';
 import type { NodeMiddleware } from '../headers.ts';
@@ -35,7 +35,7 @@ export function renderWaitingRoom(message: string): string {
 const waitingRoomHeaders = new Map<boolean, NodeMiddleware>();
 
 /** Sends the waiting room with the console's security headers (CSP allowing its inline style). */
-export function sendWaitingRoom(req: Request, res: Response, ctx: GatehouseContext, _next?: NextFunction): void {
+export function sendWaitingRoom(req: Request, res: Response, ctx: GatehouseContext): void {
   const https = isHttps(ctx);
   let headers = waitingRoomHeaders.get(https);
   if (!headers) waitingRoomHeaders.set(https, (headers = inlinePageHeaders({ https })));
