@@ -382,18 +382,39 @@ export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): S
       auditRequest(rc, 'scim.request', call, err.status, err);
       return;
     }
+    let error: ScimError | null = null;
     try {
       await route.run(rc, call);
-      if (!route.writes) auditRequest(rc, route.action, call, call.res.statusCode, null);
+    } catch (e) {
+      error = failed(call.res, e, call.path);
+    }
+    // The bookkeeping comes after the answer; a failure there is logged, never answered twice.
+    try {
+      if (error !== null || !route.writes) auditRequest(rc, route.action, call, error?.status ?? call.res.statusCode, error);
       else count(route.action, call.res.statusCode);
     } catch (e) {
-      const err = toScimError(e);
-      if (!isScimError(e)) logFailure(ctx.logger, e, { path: call.path }, 'SCIM request failed');
-      if (call.res.headersSent) {
-        call.res.destroy();
-      } else sendError(call.res, err);
-      auditRequest(rc, route.action, call, err.status, err);
+      failed(call.res, e, call.path);
     }
+  };
+
+  /**
+   * Answers a request that failed, whatever stage it reached: the SCIM error when nothing was sent;
+   * nothing more when the answer had been sent whole (the failure came after it); otherwise the
+   * connection is closed, since a half-sent body cannot be completed. The last two are always logged:
+   * a client that sees a response end early must find the reason in the log.
+   */
+  const failed = (res: ServerResponse, e: unknown, path: string): ScimError => {
+    const err = toScimError(e);
+    if (!res.headersSent) {
+      if (!isScimError(e)) logFailure(ctx.logger, e, { path }, 'SCIM request failed');
+      sendError(res, err);
+    } else if (res.writableEnded) {
+      ctx.logger.error({ err: e, path, status: res.statusCode }, 'SCIM request failed after its answer was sent');
+    } else {
+      ctx.logger.error({ err: e, path, status: res.statusCode }, 'SCIM response cut off: the request failed while its answer was being written');
+      res.destroy();
+    }
+    return err;
   };
 
   /** The path below the base path when `url` is under it, else null. */
@@ -429,11 +450,7 @@ export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): S
       count('scim.discovery', res.statusCode);
       return;
     }
-    serve(call, segments).catch((e: unknown) => {
-      logFailure(ctx.logger, e, { path }, 'SCIM request failed');
-      if (!res.headersSent) sendError(res, toScimError(e));
-      else res.destroy();
-    });
+    serve(call, segments).catch((e: unknown) => failed(res, e, path));
   }) as ScimHandler;
   handler.owns = (url: string) => relativePath(url) !== null;
   return handler;

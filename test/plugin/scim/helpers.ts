@@ -3,6 +3,7 @@
  * unless a test injects one, a minted SCIM token, and a small SCIM client over real HTTP.
  */
 import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
 import { startGateway, type Gateway } from '../../../adapters/gateway/server.ts';
 import { parseConfig } from '../../../plugin/config/parse.ts';
 import type { ConfigInput } from '../../../plugin/config/schema.ts';
@@ -99,7 +100,7 @@ export function inertIdp(id: string, type: 'oidc' | 'saml' = 'oidc'): IdpAdapter
 
 export async function startScimServer(
   kind: DbKind,
-  opts: { config?: (base: ConfigInput) => ConfigInput; idps?: Map<string, IdpAdapter>; tokenName?: string } = {},
+  opts: { config?: (base: ConfigInput) => ConfigInput; idps?: Map<string, IdpAdapter>; tokenName?: string; logger?: Logger } = {},
 ): Promise<ScimServer> {
   const db = await createTestDatabase(kind);
   const base: ConfigInput = {
@@ -113,7 +114,7 @@ export async function startScimServer(
   const config = parseConfig(opts.config ? opts.config(base) : base);
   let gateway: Gateway;
   try {
-    gateway = await startGateway(config, { logger: createLogger('silent'), ...(opts.idps ? { idps: opts.idps } : {}) });
+    gateway = await startGateway(config, { logger: opts.logger ?? createLogger('silent'), ...(opts.idps ? { idps: opts.idps } : {}) });
   } catch (e) {
     await db.drop();
     throw e;
