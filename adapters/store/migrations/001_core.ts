@@ -4,7 +4,7 @@
  * Times are epoch milliseconds (bigint) so every database compares them the same way.
  */
 import type { Knex } from 'knex';
-import { exactStrings, type Migration } from './index.ts';
+import { exactStrings, type Migration } from './migration.ts';
 
 export const core: Migration = {
   name: '001_core',

@@ -5,7 +5,7 @@
  * not organization groups) with their members.
  */
 import type { Knex } from 'knex';
-import { exactStrings, type Migration } from './index.ts';
+import { exactStrings, type Migration } from './migration.ts';
 
 /** Filterable user attributes stored in their own columns (userName, externalId, names, email are core columns). */
 export const SCIM_USER_COLUMNS = ['nick_name', 'title', 'user_type', 'employee_number', 'cost_center', 'organization', 'division', 'department', 'manager_id'] as const;

@@ -3,7 +3,7 @@
  * and the attempt log. Times are epoch milliseconds (bigint).
  */
 import type { Knex } from 'knex';
-import type { Migration } from './index.ts';
+import type { Migration } from './migration.ts';
 
 export const webhooks: Migration = {
   name: '003_webhooks',

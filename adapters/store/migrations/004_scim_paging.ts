@@ -7,7 +7,7 @@
  * user_id); on SQLite the groups of 100 users took half the time.
  */
 import type { Knex } from 'knex';
-import type { Migration } from './index.ts';
+import type { Migration } from './migration.ts';
 
 export const scimPaging: Migration = {
   name: '004_scim_paging',

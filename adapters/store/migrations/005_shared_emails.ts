@@ -5,7 +5,7 @@
  * matched by an email that several users hold is refused (plugin/provisioning/match-email.ts).
  */
 import type { Knex } from 'knex';
-import type { Migration } from './index.ts';
+import type { Migration } from './migration.ts';
 
 export const sharedEmails: Migration = {
   name: '005_shared_emails',
