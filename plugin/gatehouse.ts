@@ -52,6 +52,8 @@ export interface GatehouseOptions {
   rateLimiter?: RateLimiter | undefined;
   /** Dependencies `/healthz` checks besides the database (Redis when sessions live there). */
   healthChecks?: HealthCheck[] | undefined;
+  /** false: start no background work (webhook dispatcher, endpoint sync), for a one-shot command. */
+  background?: boolean | undefined;
 }
 
 /** Passport's callback shape for `serializeUser` / `deserializeUser`. */
@@ -154,7 +156,7 @@ export async function assembleGatehouse(opts: GatehouseOptions): Promise<Gatehou
   const strategies = new Map<string, GatehouseStrategy>();
 
   const stops: (() => Promise<void>)[] = [];
-  for (const f of features) if (f.start) stops.push(await f.start(ctx));
+  if (opts.background !== false) for (const f of features) if (f.start) stops.push(await f.start(ctx));
 
   return {
     context: ctx,
