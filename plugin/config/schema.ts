@@ -114,6 +114,12 @@ const samlProvider = z
     /** Our SP signing key (PEM or path), optional: signs AuthnRequests when set. */
     privateKey: z.string().optional(),
     publicCert: z.string().optional(),
+    /**
+     * Our SP encryption key pair (PEM or path), optional: the IdP encrypts assertions to
+     * `decryptionCert` (published in the SP metadata) and we decrypt with `decryptionKey`.
+     */
+    decryptionKey: z.string().optional(),
+    decryptionCert: z.string().optional(),
     wantAssertionsSigned: z.boolean().default(true),
     wantAuthnResponseSigned: z.boolean().default(false),
     acceptedClockSkewMs: z.number().int().min(0).default(5000),
