@@ -8,6 +8,7 @@ import type { OidcProviderConfig } from '../../plugin/config/schema.ts';
 import { ConfigError, GatehouseError } from '../../plugin/errors.ts';
 import type { FlowState, IdpAdapter, VerifiedAssertion } from '../../plugin/ports.ts';
 import { invalidAssertion, oauthErrorCode, stateMismatch, translateOidcError } from './oidc-errors.ts';
+import { createLogoutVerifier, endSessionUrl } from './oidc-logout.ts';
 
 export interface OidcAdapterDeps {
   /** Public base URL of the gateway; the redirect URI is `${baseUrl}/auth/${provider.id}/callback`. */
@@ -158,8 +159,13 @@ export function createOidcAdapter(provider: OidcProviderConfig, deps: OidcAdapte
           else delete raw[claim];
         }
       }
-      return { subject: idClaims.sub, raw, returnTo: login.returnTo };
+      const sid = typeof idClaims.sid === 'string' ? idClaims.sid : undefined;
+      return { subject: idClaims.sub, raw, returnTo: login.returnTo, idpSession: { sid, idTokenHint: tokens.id_token } };
     },
+
+    verifyLogoutToken: createLogoutVerifier({ provider, configuration, customFetch: deps.customFetch, now }),
+
+    endSessionUrl: ({ session, postLogoutRedirectUri }) => endSessionUrl({ provider, configuration }, session, postLogoutRedirectUri),
   };
 }
 

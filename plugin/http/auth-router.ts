@@ -14,6 +14,7 @@ import { safeReturnTo } from './return-to.ts';
 import { sendWaitingRoom } from '../console/pages/public.ts';
 import { errorPage } from './pages.ts';
 import { setRetryAfter } from './unavailable.ts';
+import { idpEndSessionUrl } from './idp-logout.ts';
 import { WAITING_ROOM_PATH, wantsHtml } from './session.ts';
 
 function regenerate(req: Request): Promise<void> {
@@ -73,7 +74,13 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
     try {
       // A fresh session id at login: no fixation.
       await regenerate(req);
-      req.session.gatehouse = { userId: result.user.id, provider: p.config.id, loginAt: ctx.now() };
+      const idp = outcome.idpSession;
+      req.session.gatehouse = {
+        userId: result.user.id,
+        provider: p.config.id,
+        loginAt: ctx.now(),
+        idp: { subject: outcome.claims.subject, sid: idp?.sid, idTokenHint: idp?.idTokenHint },
+      };
       await save(req);
     } catch (e) {
       // Committed, but the sign-in never reached the browser: audited as `session_failed`.
@@ -84,13 +91,22 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
   router.get('/auth/:provider/callback', callback);
   router.post('/auth/:provider/callback', form, callback);
 
-  router.post('/auth/logout', (req, res, next) => {
+  router.post('/auth/logout', async (req, res, next) => {
     const userId = req.gatehouseUser?.id;
+    const signedIn = req.session.gatehouse;
+    // RP-initiated logout: the IdP ends its own session too, when it offers that (docs/logout.md).
+    let endSession: string | null = null;
+    try {
+      endSession = signedIn ? await idpEndSessionUrl(ctx, signedIn) : null;
+    } catch (e) {
+      ctx.logger.warn({ err: e, provider: signedIn?.provider }, 'the IdP end-session URL could not be built; logging out here only');
+    }
     req.session.destroy((e: unknown) => {
       if (e) return next(e);
       res.clearCookie(ctx.config.sessions.cookieName, { path: '/' });
-      if (userId) ctx.logger.info({ userId }, 'logout');
-      if (wantsHtml(req)) res.redirect(302, '/');
+      if (userId) ctx.logger.info({ userId, idpLogout: endSession !== null }, 'logout');
+      if (wantsHtml(req)) res.redirect(302, endSession ?? '/');
+      else if (endSession) res.status(200).json({ endSessionUrl: endSession });
       else res.status(204).end();
     });
   });

@@ -10,7 +10,7 @@ import type { GatehouseContext, ProviderRuntime } from '../context.ts';
 import { classifyLoginFailure, type CommittedLogin, type LoginRefusalReason } from '../http/login-failure.ts';
 import { countAttempt } from '../http/rate-limit.ts';
 import { noteDependencyDown } from '../http/unavailable.ts';
-import type { FlowState } from '../ports.ts';
+import type { FlowState, IdpSession } from '../ports.ts';
 import { provisionLogin, type LoginResult } from '../provisioning/login.ts';
 import type { Claims } from '../types.ts';
 
@@ -45,7 +45,9 @@ export function loginOutcomeOf(result: Pick<LoginResult, 'pending' | 'created' |
 }
 
 /** How a callback ended: a committed login, or a failure that was audited. */
-export type LoginOutcome = { ok: true; provider: string; result: LoginResult; claims: Claims; returnTo: string | undefined } | LoginFailed;
+export type LoginOutcome =
+  | { ok: true; provider: string; result: LoginResult; claims: Claims; returnTo: string | undefined; idpSession: IdpSession | undefined }
+  | LoginFailed;
 
 /** The login, start and finish, for whichever HTTP side drives it. */
 export interface LoginPipeline {
@@ -116,7 +118,7 @@ export function createLoginPipeline(ctx: GatehouseContext): LoginPipeline {
         const result = await provisionLogin(ctx, claims);
         label = loginOutcomeOf(result);
         ctx.logger.info({ provider, userId: result.user.id, outcome: label }, 'login');
-        return { ok: true, provider, result, claims, returnTo: assertion.returnTo };
+        return { ok: true, provider, result, claims, returnTo: assertion.returnTo, idpSession: assertion.idpSession };
       } catch (e) {
         const failed = await fail(provider, claims, e, null);
         label = failed.reason;
