@@ -10,6 +10,7 @@ import express, { Router, type NextFunction, type Request, type RequestHandler, 
 import type { AdminDeps } from '../admin/router.ts';
 import type { GatehouseContext } from '../context.ts';
 import { isGatehouseError } from '../errors.ts';
+import { providerListings } from '../http/discovery.ts';
 import { safeReturnTo } from '../http/return-to.ts';
 import { isDependencyDown, sendUnavailable } from '../http/unavailable.ts';
 import { createConsoleApi, sessionActor } from './api.ts';
@@ -58,8 +59,7 @@ export function createConsoleRouter(ctx: GatehouseContext, deps: ConsoleDeps = {
   c.get('/sign-in', (req, res) => {
     const u = req.gatehouseUser;
     if (u?.status === 'active' && u.instanceAdmin) return res.redirect(302, consoleReturnTo(req.query.returnTo));
-    const providers = [...ctx.providers.values()].map((p) => ({ id: p.config.id, label: p.config.displayName ?? p.config.id, type: p.config.type }));
-    res.type('html').send(renderSignIn(providers, consoleReturnTo(req.query.returnTo)));
+    res.type('html').send(renderSignIn(providerListings(ctx), consoleReturnTo(req.query.returnTo)));
   });
 
   // Who is asking: the console is for active instance admins only.
