@@ -8,11 +8,11 @@ import { html, type Html } from '../html.ts';
 import { consolePage, csrfInput, queryString } from '../layout.ts';
 import type { Organization } from '../views.ts';
 
-export const DEFAULT_ROLES = 'owner, admin, viewer, member, contributor';
+const DEFAULT_ROLES = 'owner, admin, viewer, member, contributor';
 
-/** `a, b c` -> `[a, b, c]`: role and group names are typed as a list. */
-export function nameList(value: string | undefined): string[] {
-  return [...new Set((value ?? '').split(/[,\s]+/).filter(Boolean))];
+/** `a, Org Admin` -> `[a, Org Admin]`: role and group names are typed as a comma-separated list. */
+function nameList(value: string | undefined): string[] {
+  return [...new Set((value ?? '').split(',').map((n) => n.trim()).filter(Boolean))];
 }
 
 const names = (list: string[]) => (list.length ? list.map((n) => html`<code>${n}</code> `) : html`<span class="muted">none</span>`);
