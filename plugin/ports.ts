@@ -50,8 +50,11 @@ export type FlowState = Record<string, unknown>;
 export interface IdpAdapter {
   readonly id: string;
   readonly type: 'oidc' | 'saml';
-  /** Starts a login; returns the URL to send the browser to. May keep state in `flow`. */
-  begin(input: { flow: FlowState; returnTo: string }): Promise<string>;
+  /**
+   * Starts a login; returns the URL to send the browser to. May keep state in `flow`.
+   * `loginHint`: the email typed on the chooser, for IdPs that prefill their form with it.
+   */
+  begin(input: { flow: FlowState; returnTo: string; loginHint?: string }): Promise<string>;
   /**
    * Verifies the IdP's answer at the callback/ACS. Throws GatehouseError with code
    * ERR_INVALID_ASSERTION or ERR_STATE_MISMATCH (both 401) on anything wrong.

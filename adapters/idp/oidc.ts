@@ -84,7 +84,7 @@ export function createOidcAdapter(provider: OidcProviderConfig, deps: OidcAdapte
     id,
     type: 'oidc',
 
-    async begin({ flow, returnTo }) {
+    async begin({ flow, returnTo, loginHint }) {
       const config = await configuration();
       const codeVerifier = client.randomPKCECodeVerifier();
       const login: PendingOidcLogin = { codeVerifier, state: client.randomState(), nonce: client.randomNonce(), returnTo, startedAt: now() };
@@ -97,6 +97,7 @@ export function createOidcAdapter(provider: OidcProviderConfig, deps: OidcAdapte
           nonce: login.nonce,
           code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
           code_challenge_method: 'S256',
+          ...(loginHint ? { login_hint: loginHint } : {}),
         });
       } catch (cause) {
         throw new GatehouseError('ERR_CONFIG_INVALID', `OIDC provider ${id}: cannot build the authorization URL`, { cause, details: { reason: 'authorization_endpoint_invalid', provider: id } });

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { FIRST_LOGIN_POLICIES, SYNC_MODES } from '../types.ts';
 import { webhookDeliverySchema } from '../webhooks/settings.ts';
+import { emailDomain } from './domains.ts';
 
 const DEFAULT_ROLES = ['owner', 'admin', 'viewer', 'member', 'contributor'];
 
@@ -91,6 +92,10 @@ const providerBase = {
   singleLogout: z.boolean().default(false),
   /** Where the IdP sends the browser after that logout (default `{server.baseUrl}/`); register it at the IdP. */
   postLogoutRedirectUri: z.string().url().optional(),
+  /** Email domains whose users the sign-in page sends to this provider (home-realm discovery). */
+  domains: z.array(emailDomain).optional(),
+  /** Left off the sign-in chooser: reached only through one of its `domains` (an organization's own IdP). */
+  discoverableOnly: z.boolean().optional(),
 };
 
 const oidcProvider = z

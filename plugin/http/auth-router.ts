@@ -1,6 +1,6 @@
 /**
- * `/auth/*` of the standalone gateway: login start, IdP callback (OIDC redirect / SAML ACS),
- * logout and `/auth/me`; the SP metadata and the waiting room are routers of their own, which a
+ * `/auth/*` of the standalone gateway: home-realm discovery, login start, IdP callback (OIDC
+ * redirect / SAML ACS), logout and `/auth/me`; the SP metadata and the waiting room are routers of their own, which a
  * library user mounts one by one.
  */
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
@@ -12,6 +12,8 @@ import { isHttps } from './https.ts';
 import { sendTooManyRequests } from './rate-limit.ts';
 import { safeReturnTo } from './return-to.ts';
 import { sendWaitingRoom } from '../console/pages/public.ts';
+import { DISCOVERY_PATH } from '../console/pages/chooser.ts';
+import { discoveryHandler } from './discovery.ts';
 import { errorPage } from './pages.ts';
 import { setRetryAfter } from './unavailable.ts';
 import { idpEndSessionUrl } from './idp-logout.ts';
@@ -22,6 +24,11 @@ function regenerate(req: Request): Promise<void> {
 }
 function save(req: Request): Promise<void> {
   return new Promise((resolve, reject) => req.session.save((e: unknown) => (e ? reject(e) : resolve())));
+}
+
+/** The email typed on the chooser, passed on to the IdP as a hint; anything odd is dropped, never refused. */
+function loginHint(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length <= 320 && /^[^\s@]+@[^\s@]+$/.test(value) ? value : undefined;
 }
 
 export function createAuthRouter(ctx: GatehouseContext): Router {
@@ -39,13 +46,15 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
     return p;
   };
 
+  router.get(DISCOVERY_PATH, discoveryHandler(ctx));
+
   router.get('/auth/:provider/login', async (req, res, next) => {
     const p = providerOf(req, res);
     if (!p) return;
     try {
       // Other providers' (or tabs') pending logins in the same browser are kept.
       const flow = flows.read(req);
-      const start = await login.begin(p, flow, safeReturnTo(req.query.returnTo), req);
+      const start = await login.begin(p, flow, safeReturnTo(req.query.returnTo), req, loginHint(req.query.login_hint));
       if (!start.ok) return sendTooManyRequests(req, res, start.retryAfterSeconds);
       flows.write(res, flow);
       res.redirect(302, start.url);

@@ -57,7 +57,7 @@ export interface LoginPipeline {
    * Starts a login at the IdP: the URL to send the browser to (its state kept in `flow`), or a
    * refusal when the client has spent its budget of login starts (`rateLimits.loginStart`).
    */
-  begin(provider: ProviderRuntime, flow: FlowState, returnTo: string, client: IncomingMessage): Promise<LoginStart>;
+  begin(provider: ProviderRuntime, flow: FlowState, returnTo: string, client: IncomingMessage, loginHint?: string): Promise<LoginStart>;
   /** Finishes a login at the callback. Never throws: every failure is an audited outcome. */
   complete(provider: ProviderRuntime, flow: FlowState, input: CallbackInput): Promise<LoginOutcome>;
   /**
@@ -101,11 +101,11 @@ export function createLoginPipeline(ctx: GatehouseContext): LoginPipeline {
       return failed;
     },
     provider: (id) => ctx.providers.get(id) ?? null,
-    async begin(p, flow, returnTo, client) {
+    async begin(p, flow, returnTo, client, loginHint) {
       // Every start counts (each writes a pending request): one budget for the gateway and Passport.
       const limit = await countAttempt(ctx, client, 'loginStart');
       if (limit.limited) return { ok: false, retryAfterSeconds: limit.retryAfterSeconds };
-      return { ok: true, url: await p.adapter.begin({ flow, returnTo }) };
+      return { ok: true, url: await p.adapter.begin({ flow, returnTo, ...(loginHint ? { loginHint } : {}) }) };
     },
     async complete(p, flow, input) {
       const started = process.hrtime.bigint();
