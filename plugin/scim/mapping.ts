@@ -78,9 +78,9 @@ const promotes = (user: ScimUserRow, planned: MappingPlan): boolean => user.stat
 
 /**
  * Maps one user inside the caller's transaction and promotes a pending user that is now entitled.
- * A push writes its plan whatever the access decision: with MANAGED/requireEntitlement and nothing
- * granted, access stays blocked for SSO logins, the plan adds nothing, and the SCIM-owned rows
- * that no longer apply are still removed.
+ * A push writes its plan whatever the access decision, which refuses SSO logins only: a refused
+ * plan (MANAGED/requireEntitlement, nothing granted) adds nothing and still removes the SCIM-owned
+ * rows that no longer apply.
  */
 export async function syncUserMapping(tx: ScimTransaction, rc: ScimRequestContext, user: ScimUserRow, groups: string[]): Promise<MappingResult> {
   if (!isMapped(user)) return { status: user.status, added: [], removed: [] };
