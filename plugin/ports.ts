@@ -33,6 +33,23 @@ export interface IdpSession {
   sid?: string | undefined;
   /** OIDC: the ID token, sent back as `id_token_hint` when we ask the IdP to end its session. */
   idTokenHint?: string | undefined;
+  /** The subject at the IdP (SAML NameID), as a LogoutRequest names it. */
+  subject?: string | undefined;
+  /** SAML: the NameID's Format. */
+  nameIdFormat?: string | undefined;
+}
+
+/** A logout message the IdP sent to our SAML SLO endpoint, checked (signature, issuer, destination). */
+export type IdpLogoutMessage =
+  | { kind: 'request'; id: string; subject: string; sid: string | undefined; relayState: string | undefined }
+  | { kind: 'response'; success: boolean };
+
+/** SAML Single Logout for a provider that has an SLO endpoint (docs/logout.md). */
+export interface IdpLogoutChannel {
+  /** Reads a LogoutRequest or LogoutResponse (HTTP-Redirect or HTTP-POST); throws ERR_INVALID_ASSERTION. */
+  receive(input: { method: string; rawQuery: string; body: Record<string, unknown> }): Promise<IdpLogoutMessage>;
+  /** The signed LogoutResponse (HTTP-Redirect URL) that answers a LogoutRequest we honoured. */
+  answer(request: Extract<IdpLogoutMessage, { kind: 'request' }>): Promise<string>;
 }
 
 /** A back-channel logout token whose signature, issuer, audience and shape were verified. */
@@ -62,8 +79,10 @@ export interface IdpAdapter {
   complete(input: { flow: FlowState; method: string; url: URL; body: Record<string, unknown> }): Promise<VerifiedAssertion>;
   /** OIDC Back-Channel Logout 1.0: verifies a logout token (throws ERR_INVALID_ASSERTION). */
   verifyLogoutToken?(token: string): Promise<VerifiedLogoutToken>;
-  /** OIDC RP-Initiated Logout 1.0: the IdP's end-session URL for this session, or null when it has none. */
+  /** RP-initiated logout (OIDC end_session, SAML LogoutRequest): the IdP's URL for this session, or null when it has none. */
   endSessionUrl?(input: { session: IdpSession; postLogoutRedirectUri: string }): Promise<string | null>;
+  /** SAML Single Logout: the messages the IdP sends to `/auth/{id}/slo`. */
+  logoutChannel?: IdpLogoutChannel | undefined;
   /** SAML SP metadata XML. */
   metadata?(): string;
 }
