@@ -3,6 +3,7 @@ import type { ApiTokenStore } from '../../plugin/ports.ts';
 import { rowToToken, type Row } from './rows.ts';
 import type { SqlContext } from './sql.ts';
 
+/** The API tokens port on the runner of `c`. */
 export function knexApiTokens(c: SqlContext): ApiTokenStore {
   const { db, t } = c;
   return {

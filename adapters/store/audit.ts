@@ -4,6 +4,7 @@ import type { AuditEntry } from '../../plugin/types.ts';
 import { auditRow, rowToAudit, type Row } from './rows.ts';
 import { chunks, type SqlContext } from './sql.ts';
 
+/** The audit port on the runner of `c`. */
 export function knexAudit(c: SqlContext): AuditStore {
   const { db, t } = c;
   return {

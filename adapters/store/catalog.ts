@@ -17,6 +17,7 @@ export interface OrganizationSeed {
   groups: string[];
 }
 
+/** The catalog port (organizations, allowlist) on the runner of `c`. */
 export function knexCatalog(c: SqlContext): CatalogStore {
   const { db, t } = c;
   return {

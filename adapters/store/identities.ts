@@ -5,6 +5,7 @@ import type { IdentityRecord } from '../../plugin/types.ts';
 import { rowToIdentity, rowToUser, type Row } from './rows.ts';
 import { lockRows, type SqlContext } from './sql.ts';
 
+/** The identities port on the runner of `c`. */
 export function knexIdentities(c: SqlContext): IdentityStore {
   const { db, t } = c;
   const findIdentity = async (provider: string, subject: string): Promise<IdentityRecord | null> => {

@@ -4,6 +4,7 @@ import type { MembershipStore, NewMembership } from '../../plugin/ports.ts';
 import { rowToMembership, type Row } from './rows.ts';
 import { chunks, type SqlContext } from './sql.ts';
 
+/** The memberships port on the runner of `c`. */
 export function knexMemberships(c: SqlContext): MembershipStore {
   const { db, t } = c;
 

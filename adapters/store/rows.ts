@@ -1,17 +1,22 @@
 /**
  * Database rows as the records of plugin/ports.ts and back, written once for every store (the core
  * tables, SCIM, webhooks). Drivers differ in what they hand back (bigint columns as strings on
- * PostgreSQL, booleans as 0/1 on SQLite and MySQL), so every field goes through `str`/`num`.
+ * PostgreSQL, booleans as 0/1 on SQLite and MySQL), so fields are read through `str`, `num` and `Boolean`.
  */
 import type { AllowlistEntry, ApiTokenRecord, NewUser } from '../../plugin/ports.ts';
 import type { AuditEntry, AuditRecord, IdentityRecord, Membership, UserRecord, UserStatus } from '../../plugin/types.ts';
 
+/** A row as a driver hands it back, before its columns are read. */
 export type Row = Record<string, unknown>;
 
+/** A nullable text column. */
 export const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+/** A number column (PostgreSQL hands bigints back as strings). */
 export const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+/** A nullable number column. */
 export const optNum = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
 
+/** A users row (at least the columns `userRowOf` gives back). */
 export function rowToUser(r: Row): UserRecord {
   return {
     id: String(r.id),
@@ -64,6 +69,7 @@ export function userColumns(u: Partial<NewUser>): Row {
   return out;
 }
 
+/** An identities row. */
 export function rowToIdentity(r: Row): IdentityRecord {
   return {
     id: String(r.id),
@@ -76,6 +82,7 @@ export function rowToIdentity(r: Row): IdentityRecord {
   };
 }
 
+/** A memberships row. */
 export function rowToMembership(r: Row): Membership {
   return {
     id: String(r.id),
@@ -88,10 +95,12 @@ export function rowToMembership(r: Row): Membership {
   };
 }
 
+/** An allowlist row. */
 export function rowToAllowlist(r: Row): AllowlistEntry {
   return { id: String(r.id), entry: String(r.entry), createdBy: str(r.created_by), createdAt: num(r.created_at) };
 }
 
+/** An api_tokens row. */
 export function rowToToken(r: Row): ApiTokenRecord {
   return {
     id: String(r.id),
@@ -107,6 +116,7 @@ export function rowToToken(r: Row): ApiTokenRecord {
   };
 }
 
+/** An audit row; `details` is stored as JSON text. */
 export function rowToAudit(r: Row): AuditRecord {
   return {
     id: String(r.id),

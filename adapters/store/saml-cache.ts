@@ -6,6 +6,7 @@ import type { SamlStateCache } from '../../plugin/ports.ts';
 import { isUniqueViolation } from './database.ts';
 import type { SqlContext } from './sql.ts';
 
+/** The SAML caches on the runner of `c` (the top-level knex: no login transaction holds them). */
 export function knexSamlCache(c: SqlContext): SamlStateCache {
   const { db, t } = c;
   return {

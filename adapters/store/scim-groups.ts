@@ -23,6 +23,7 @@ function groupColumns(columns: ScimWrite['columns']): Row {
   return out;
 }
 
+/** SCIM Groups on the runner of `c`; `s` as for knexScimUsers. */
 export function knexScimGroups(c: SqlContext, s: ReturnType<typeof scimScopes>): KnexScimGroups {
   const { db, t } = c;
 

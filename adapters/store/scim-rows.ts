@@ -22,6 +22,7 @@ function parseDoc(v: unknown): Record<string, unknown> | null {
   }
 }
 
+/** A user row with its SCIM document parsed (null when it has none or it is not a JSON object). */
 export function toUserRow(r: Row): ScimUserRow {
   return { ...rowToUser(r), doc: parseDoc(r.scim) };
 }
@@ -31,6 +32,7 @@ export function toRawUserRow(r: Row): ScimUserRow {
   return { ...rowToUser(r), doc: null, docJson: typeof r.scim === 'string' && r.scim !== '' ? r.scim : null };
 }
 
+/** A group row with its SCIM document parsed. */
 export function toGroupRow(r: Row): ScimGroupRow {
   return {
     id: String(r.id),

@@ -16,6 +16,7 @@ export interface KnexScimUsers extends ScimUserStore {
   usersWhere(filter: ScimFilterNode | null): Knex.QueryBuilder;
 }
 
+/** SCIM Users on the runner of `c`; `s` maps logical columns to the tables (sql-filter.ts `scimScopes`). */
 export function knexScimUsers(c: SqlContext, s: ReturnType<typeof scimScopes>): KnexScimUsers {
   const { db, t } = c;
 

@@ -3,6 +3,7 @@ import type { SettingsStore } from '../../plugin/ports.ts';
 import type { Row } from './rows.ts';
 import type { SqlContext } from './sql.ts';
 
+/** The settings port on the runner of `c`. */
 export function knexSettings(c: SqlContext): SettingsStore {
   const { db, t } = c;
   const getSetting = async <T = unknown>(key: string): Promise<T | null> => {

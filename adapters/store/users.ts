@@ -7,6 +7,7 @@ import { rowToUser, userColumns, type Row } from './rows.ts';
 import { escapeLike, LIKE_ESCAPE, lockRows, type SqlContext } from './sql.ts';
 import { applyUserOrder, encodeUserCursor, userOrder } from './user-list-order.ts';
 
+/** The users port on the runner of `c`. */
 export function knexUsers(c: SqlContext): UserStore {
   const { db, t } = c;
   const getUser = async (id: string): Promise<UserRecord | null> => {
