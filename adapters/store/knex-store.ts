@@ -1,7 +1,7 @@
 /**
  * The reference Store: knex over SQLite, PostgreSQL or MySQL, composed of one store per port
  * (users.ts, identities.ts, memberships.ts, catalog.ts, settings.ts, audit.ts, api-tokens.ts,
- * sessions.ts) over one query runner. One class serves both the top-level store and a transaction.
+ * sessions.ts, idp-logouts.ts) over one query runner. One class serves both the top-level store and a transaction.
  */
 import type { Knex } from 'knex';
 import type { SamlStateCache, Store, StoreOps } from '../../plugin/ports.ts';
@@ -11,6 +11,7 @@ import { knexCatalog, seedOrganizations, type OrganizationSeed } from './catalog
 import { isRetryableTxError, isUniqueViolation } from './database.ts';
 import { dialectOf, type Dialect } from './dialect.ts';
 import { knexIdentities } from './identities.ts';
+import { knexIdpLogouts, sweepExpiredIdpLogouts } from './idp-logouts.ts';
 import { knexMemberships } from './memberships.ts';
 import { knexSamlCache, sweepExpiredSamlCache } from './saml-cache.ts';
 import { knexSessions, sweepExpiredSessions, type ExternalSessionRevoker } from './sessions.ts';
@@ -49,6 +50,7 @@ export class KnexOps {
       ...knexAudit(this.sql),
       ...knexApiTokens(this.sql),
       ...knexSessions(this.sql, revokeExternal),
+      ...knexIdpLogouts(this.sql),
     };
     Object.assign(this, ports);
   }
@@ -102,11 +104,12 @@ export class KnexStore extends KnexOps implements Store, SamlStateCache {
     return this.saml.rememberAssertion(provider, assertionId, expiresAt);
   }
 
-  /** Deletes expired SAML cache rows and sessions; run periodically. */
+  /** Deletes expired SAML cache rows, sessions and IdP logouts; run periodically. */
   async sweepExpired(): Promise<void> {
     const at = this.now();
     await sweepExpiredSamlCache(this.sql, at);
     await sweepExpiredSessions(this.sql, at);
+    await sweepExpiredIdpLogouts(this.sql, at);
   }
 
   close(): Promise<void> {

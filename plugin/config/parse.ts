@@ -3,6 +3,7 @@
  */
 import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
+import { findDomainClash } from './domains.ts';
 import { configSchema, type ResolvedConfig } from './schema.ts';
 
 /** Renders a zod issue path as `providers[1].issuer`. */
@@ -25,7 +26,8 @@ function firstIssue(error: z.ZodError): ConfigError {
 
 /**
  * Structural validation and defaults, then the checks across entries (unique provider and
- * organization ids); the mapping engines check roles and JMESPath when they are built at start.
+ * organization ids, email domains claimed once); the mapping engines check roles and JMESPath
+ * when they are built at start.
  */
 export function parseConfig(input: unknown): ResolvedConfig {
   const result = configSchema.safeParse(input);
@@ -45,6 +47,11 @@ export function parseConfig(input: unknown): ResolvedConfig {
     if (p.organization !== undefined && !orgs.has(p.organization)) {
       throw new ConfigError(`providers[${i}].organization`, `unknown organization "${p.organization}"`);
     }
+    if (p.discoverableOnly && !p.domains?.length) {
+      throw new ConfigError(`providers[${i}].discoverableOnly`, 'needs domains: a provider off the chooser is reached only through its email domains');
+    }
   });
+  const clash = findDomainClash(config.providers);
+  if (clash) throw new ConfigError(clash.path, clash.message);
   return config;
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { FIRST_LOGIN_POLICIES, SYNC_MODES } from '../types.ts';
 import { webhookDeliverySchema } from '../webhooks/settings.ts';
+import { emailDomain } from './domains.ts';
 
 const DEFAULT_ROLES = ['owner', 'admin', 'viewer', 'member', 'contributor'];
 
@@ -87,6 +88,14 @@ const providerBase = {
   trustEmail: z.boolean().optional(),
   /** The OIDC redirect URI / SAML ACS URL, when not `{server.baseUrl}/auth/{id}/callback`. */
   callbackUrl: z.string().url().optional(),
+  /** Sign-out here also ends the user's session at the IdP (OIDC RP-initiated logout). */
+  singleLogout: z.boolean().default(false),
+  /** Where the IdP sends the browser after that logout (default `{server.baseUrl}/`); register it at the IdP. */
+  postLogoutRedirectUri: z.string().url().optional(),
+  /** Email domains whose users the sign-in page sends to this provider (home-realm discovery). */
+  domains: z.array(emailDomain).optional(),
+  /** Left off the sign-in chooser: reached only through one of its `domains` (an organization's own IdP). */
+  discoverableOnly: z.boolean().optional(),
 };
 
 const oidcProvider = z
@@ -114,6 +123,12 @@ const samlProvider = z
     /** Our SP signing key (PEM or path), optional: signs AuthnRequests when set. */
     privateKey: z.string().optional(),
     publicCert: z.string().optional(),
+    /**
+     * Our SP encryption key pair (PEM or path), optional: the IdP encrypts assertions to
+     * `decryptionCert` (published in the SP metadata) and we decrypt with `decryptionKey`.
+     */
+    decryptionKey: z.string().optional(),
+    decryptionCert: z.string().optional(),
     wantAssertionsSigned: z.boolean().default(true),
     wantAuthnResponseSigned: z.boolean().default(false),
     acceptedClockSkewMs: z.number().int().min(0).default(5000),
