@@ -8,11 +8,13 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../plugin/config/schema.ts';
 import { assembleGatehouse, type Gatehouse, type GatehouseOptions } from '../plugin/gatehouse.ts';
-import { watchCatalog } from '../plugin/admin/catalog.ts';
 import { ConfigError } from '../plugin/errors.ts';
 import type { HealthCheck } from '../plugin/http/health.ts';
 import { createLogger } from '../plugin/logger.ts';
 import type { IdpAdapter, SamlStateCache } from '../plugin/ports.ts';
+import type { IdpFactory } from '../plugin/runtime/ports.ts';
+import { createSecretBox } from '../plugin/runtime/secret-box.ts';
+import { watchRuntime } from '../plugin/runtime/watch.ts';
 import { resolveSecrets } from '../plugin/secrets.ts';
 import type { WebhooksFeatureOptions } from '../plugin/webhooks/feature.ts';
 import { connectRedis, redisHealthCheck } from './redis/client.ts';
@@ -62,6 +64,14 @@ export async function openStore(config: ResolvedConfig, now?: () => number, logg
   const store = new KnexStore(knex, config.database.tablePrefix, now);
   await store.seedOrganizations(config.organizations);
   return store;
+}
+
+/** `secrets.encryptionKey` as a list, else the GATEHOUSE_ENCRYPTION_KEY variable, else none. */
+export function encryptionKeys(config: ResolvedConfig): string[] {
+  const k = config.secrets.encryptionKey;
+  if (k !== undefined) return Array.isArray(k) ? k : [k];
+  const env = process.env.GATEHOUSE_ENCRYPTION_KEY;
+  return env ? [env] : [];
 }
 
 export interface SharedState {
@@ -114,14 +124,12 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
   try {
     shared = await createSharedState(config, store, logger);
     const samlCache = shared.samlCache;
-    const idps = new Map<string, IdpAdapter>();
-    config.providers.forEach((p, i) => {
-      const keyPath = `providers[${i}]`;
+    const idpFactory: IdpFactory = (p, keyPath) => {
       const injected = opts.idps?.get(p.id);
-      if (injected) idps.set(p.id, injected);
-      else if (p.type === 'oidc') idps.set(p.id, createOidcAdapter(p, { baseUrl, keyPath }));
-      else idps.set(p.id, createSamlAdapter(p, { baseUrl, keyPath, cache: samlCache, ...(opts.now ? { now: opts.now } : {}) }));
-    });
+      if (injected) return injected;
+      if (p.type === 'oidc') return createOidcAdapter(p, { baseUrl, keyPath });
+      return createSamlAdapter(p, { baseUrl, keyPath, cache: samlCache, ...(opts.now ? { now: opts.now } : {}) });
+    };
     // Brute-force limits (rateLimits): read by the login start, SCIM and admin token checks.
     const rateLimiter = await createRateLimiter(config, logger);
     const gatehouse = await assembleGatehouse({
@@ -130,7 +138,8 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
       secrets: await resolveSecrets(config, store),
       store,
       sessionStore: shared.sessionStore,
-      idps,
+      idpFactory,
+      secretBox: createSecretBox(encryptionKeys(config)),
       features: {
         webhooks: new KnexWebhookStore(store.knex, config.database.tablePrefix),
         scim: new KnexScimStore(store),
@@ -148,8 +157,8 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
       store.sweepExpired().catch((e: unknown) => logger.warn({ err: e }, 'sweep of expired rows failed'));
     }, 60_000);
     sweep.unref();
-    // Organizations, roles and groups added through another instance's admin API reach this one's engines.
-    const stopCatalogWatch = watchCatalog(gatehouse.context, opts.catalogPollMs ?? 5_000);
+    // Providers, organizations and provisioning changed through another instance's admin API reach this one.
+    const stopCatalogWatch = watchRuntime(gatehouse.context.runtime, store, logger, opts.catalogPollMs ?? 5_000);
     return {
       gatehouse,
       store,

@@ -45,7 +45,7 @@ export async function startGateway(config: ResolvedConfig, opts: BackendOptions 
   // Ahead of the session check: a pending user's browser asks for the icon too.
   app.get(FAVICON_PATH, sendFavicon);
   app.use(backend.gatehouse.router);
-  app.get('/', landingPage({ providers: config.providers, store: backend.store, https: isHttps(backend.gatehouse.context) }));
+  app.get('/', landingPage({ providers: () => [...backend.gatehouse.context.runtime.current().providers.values()].map((p) => p.config), store: backend.store, https: isHttps(backend.gatehouse.context) }));
   return {
     ...backend,
     url,

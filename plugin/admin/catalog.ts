@@ -1,10 +1,9 @@
 /**
  * Organizations, roles and groups created at run time. The write goes through the catalog
- * port (the same idempotent upsert that seeds the config's organizations); the mapping engines
- * are then rebuilt so that rules and overrides see the new names at once, on this instance, and
- * within `watchCatalog`'s interval on every other one.
+ * port (the same idempotent upsert that seeds the config's organizations); the run-time state
+ * is then reloaded so that rules and overrides see the new names at once, on this instance, and
+ * within the run-time poll (runtime/watch.ts) on every other one.
  */
-import { randomUUID } from 'node:crypto';
 import type { GatehouseContext } from '../context.ts';
 import { GatehouseError } from '../errors.ts';
 import type { OrganizationCatalogEntry } from '../ports.ts';
@@ -18,43 +17,12 @@ async function find(ctx: GatehouseContext, id: string): Promise<OrganizationCata
   return (await ctx.store.listOrganizations()).find((o) => o.id === id);
 }
 
-/** The setting every instance watches: a new value means the catalog changed somewhere. */
-export const CATALOG_VERSION_KEY = 'catalog.version';
-
 async function reload(ctx: GatehouseContext): Promise<void> {
   try {
-    await ctx.store.setSetting(CATALOG_VERSION_KEY, randomUUID());
-    await ctx.reloadCatalog?.();
+    await ctx.runtime.changed();
   } catch (e) {
     ctx.logger.error({ err: e }, 'catalog reload failed; the new names apply after a restart');
   }
-}
-
-/**
- * Keeps this instance's mapping engines in step with catalog changes made through another
- * instance's admin API: every `intervalMs`, one read of the catalog version; the catalog is
- * read again and the engines rebuilt when it moved. Returns the stop function.
- */
-export function watchCatalog(ctx: GatehouseContext, intervalMs: number): () => void {
-  let seen: unknown = undefined;
-  let busy = false;
-  const check = async () => {
-    if (busy) return;
-    busy = true;
-    try {
-      const version = await ctx.store.getSetting(CATALOG_VERSION_KEY);
-      if (seen !== undefined && version !== seen) await ctx.reloadCatalog?.();
-      seen = version;
-    } catch (e) {
-      ctx.logger.warn({ err: e }, 'catalog version check failed');
-    } finally {
-      busy = false;
-    }
-  };
-  void check();
-  const timer = setInterval(() => void check(), intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
 }
 
 export async function organizationOr404(ctx: GatehouseContext, id: string): Promise<OrganizationCatalogEntry> {

@@ -250,6 +250,16 @@ export const configSchema = z
       })
       .strict()
       .default({ enabled: false, basePath: '/scim/v2' }),
+    secrets: z
+      .object({
+        /**
+         * Seals the secrets of providers managed at run time (AES-256-GCM): a string or a list,
+         * the first seals, all open (rotation). Default: the GATEHOUSE_ENCRYPTION_KEY variable.
+         */
+        encryptionKey: z.union([z.string().min(32, 'at least 32 characters'), z.array(z.string().min(32, 'at least 32 characters')).min(1)]).optional(),
+      })
+      .strict()
+      .default({}),
     webhooks: z.array(webhookSchema).default([]),
     webhookDelivery: webhookDeliverySchema,
     waitingRoom: z

@@ -58,7 +58,7 @@ export function createConsoleRouter(ctx: GatehouseContext, deps: ConsoleDeps = {
   c.get('/sign-in', (req, res) => {
     const u = req.gatehouseUser;
     if (u?.status === 'active' && u.instanceAdmin) return res.redirect(302, consoleReturnTo(req.query.returnTo));
-    const providers = [...ctx.providers.values()].map((p) => ({ id: p.config.id, label: p.config.displayName ?? p.config.id, type: p.config.type }));
+    const providers = [...ctx.runtime.current().providers.values()].map((p) => ({ id: p.config.id, label: p.config.displayName ?? p.config.id, type: p.config.type }));
     res.type('html').send(renderSignIn(providers, consoleReturnTo(req.query.returnTo)));
   });
 

@@ -19,13 +19,14 @@ export async function approveUser(ctx: GatehouseContext, userId: string, actor: 
       if (!user) throw new GatehouseError('ERR_NOT_FOUND', `no user ${userId}`);
       if (user.status === 'deprovisioned') throw new GatehouseError('ERR_CONFLICT', 'a deprovisioned user cannot be approved; reactivate it through SCIM');
       const updated = (await tx.updateUser(userId, { status: 'active' })) ?? user;
+      const runtime = ctx.runtime.current();
       const added: string[] = [];
       const errors: unknown[] = [];
       for (const identity of await tx.listIdentities(userId)) {
         const claims = await tx.getIdentityClaims(identity.id);
-        if (!isClaims(claims) || !ctx.providers.has(identity.provider)) continue;
+        if (!isClaims(claims) || !runtime.providers.has(identity.provider)) continue;
         try {
-          const applied = await applyMapping(tx, ctx, ctx.engines.forProvider(identity.provider), updated, claims, 'sso');
+          const applied = await applyMapping(tx, ctx, runtime.engines.forProvider(identity.provider), updated, claims, 'sso');
           added.push(...applied.added.map((m) => `${m.organization}:${m.kind}:${m.name}`));
           errors.push(...applied.outcome.errors);
         } catch (e) {

@@ -86,7 +86,7 @@ export function registerCoreCommands(program: Command): void {
     .action(async (value: string, opts: { config: string; provider: string }) => {
       if (!(FIRST_LOGIN_POLICIES as readonly string[]).includes(value)) throw new Error(`unknown policy "${value}" (expected ${FIRST_LOGIN_POLICIES.join(', ')})`);
       await withBackend(opts.config, async (b) => {
-        if (!b.gatehouse.context.providers.has(opts.provider)) throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${opts.provider}"`);
+        if (!b.gatehouse.context.runtime.current().providers.has(opts.provider)) throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${opts.provider}"`);
         await setPolicy(b.store, opts.provider, value as FirstLoginPolicy, 'cli');
         process.stdout.write(`${opts.provider}: firstLoginPolicy = ${value}\n`);
       });

@@ -16,7 +16,7 @@ export function registerScimTokenCommand(program: Command): void {
     .option('--provider <id>', 'scope the token to a provider: its SCIM pushes use that provider\'s mapping rules')
     .action(async (opts: { config: string; name: string; provider?: string }) => {
       await withBackend(opts.config, async (b) => {
-        if (opts.provider !== undefined && !b.gatehouse.context.providers.has(opts.provider)) {
+        if (opts.provider !== undefined && !b.gatehouse.context.runtime.current().providers.has(opts.provider)) {
           throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${opts.provider}"`);
         }
         const minted = await mintToken(b.store, { kind: 'scim', name: opts.name, provider: opts.provider ?? null, actor: ACTOR });

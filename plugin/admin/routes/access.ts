@@ -26,7 +26,7 @@ function tokenRoutes(ctx: GatehouseContext, kind: ApiTokenKind, base: string, ta
       body: tokenBody,
       responses: { 201: { description: 'The token, shown once', schema: 'MintedToken' }, 400: 'Invalid input' },
       async handler({ body, actor }) {
-        if (body.provider !== undefined && !ctx.providers.has(body.provider)) {
+        if (body.provider !== undefined && !ctx.runtime.current().providers.has(body.provider)) {
           throw new GatehouseError('ERR_VALIDATION', `provider: unknown provider "${body.provider}"`, { details: { field: 'provider' } });
         }
         if (kind === 'admin' && body.provider !== undefined) {
@@ -105,7 +105,7 @@ export function accessRoutes(ctx: GatehouseContext): RouteDef[] {
       responses: { 200: { description: 'Providers', schema: 'Providers' } },
       async handler() {
         const providers = [];
-        for (const p of ctx.providers.values()) {
+        for (const p of ctx.runtime.current().providers.values()) {
           providers.push({
             id: p.config.id,
             type: p.config.type,
@@ -127,7 +127,7 @@ export function accessRoutes(ctx: GatehouseContext): RouteDef[] {
       responses: { 200: { description: 'The policy in force', schema: 'Policy' }, 404: 'Unknown provider' },
       async handler({ params, body, actor }) {
         const id = params.id ?? '';
-        if (!ctx.providers.has(id)) throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${id}"`);
+        if (!ctx.runtime.current().providers.has(id)) throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${id}"`);
         await setPolicy(ctx.store, id, body.firstLoginPolicy, actor.label);
         return { body: { provider: id, firstLoginPolicy: body.firstLoginPolicy } };
       },

@@ -16,7 +16,8 @@ export interface LandingProvider {
 }
 
 export interface LandingDeps {
-  providers: readonly LandingProvider[];
+  /** The providers in force now (config file and run time). */
+  providers: () => readonly LandingProvider[];
   store: Pick<StoreOps, 'getUser' | 'listMemberships'>;
   /** Served over https (HSTS, upgrade-insecure-requests). */
   https: boolean;
@@ -53,7 +54,7 @@ export function landingPage(deps: LandingDeps): RequestHandler {
   return async (req, res, next) => {
     try {
       const u = req.gatehouseUser;
-      sendInlinePage(headers, req, res, 200, u ? await signedIn(u, deps.store) : signedOut(deps.providers));
+      sendInlinePage(headers, req, res, 200, u ? await signedIn(u, deps.store) : signedOut(deps.providers()));
     } catch (e) {
       next(e);
     }

@@ -43,7 +43,7 @@ describe.each(DB_KINDS)('catalog changes reach every instance on %s', (kind) => 
   });
 
   const groupsOf = (backend: Backend, groups: string[]) =>
-    backend.gatehouse.context.engines.global
+    backend.gatehouse.context.runtime.current().engines.global
       .evaluate({
         claims: { provider: 'corp', subject: 's', email: 'w@example.com', emailOriginal: null, emailVerified: true, name: null, givenName: null, familyName: null, groups, groupsOverage: false, raw: {} },
         source: 'sso',
