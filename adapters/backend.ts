@@ -26,6 +26,7 @@ import { createRateLimiter } from './rate-limit/create.ts';
 import { KnexSessionStore } from './session/knex-session-store.ts';
 import { migrate, openDatabase } from './store/database.ts';
 import { KnexStore } from './store/knex-store.ts';
+import { KnexProviderStore } from './store/provider-store.ts';
 import { KnexScimStore } from './store/scim-store.ts';
 import { KnexWebhookStore } from './store/webhook-store.ts';
 
@@ -71,6 +72,7 @@ export function encryptionKeys(config: ResolvedConfig): string[] {
   const k = config.secrets.encryptionKey;
   if (k !== undefined) return Array.isArray(k) ? k : [k];
   const env = process.env.GATEHOUSE_ENCRYPTION_KEY;
+  if (env !== undefined && env !== '' && env.length < 32) throw new ConfigError('secrets.encryptionKey', 'GATEHOUSE_ENCRYPTION_KEY needs at least 32 characters');
   return env ? [env] : [];
 }
 
@@ -139,6 +141,7 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
       store,
       sessionStore: shared.sessionStore,
       idpFactory,
+      providerStore: new KnexProviderStore(store.knex, config.database.tablePrefix),
       secretBox: createSecretBox(encryptionKeys(config)),
       features: {
         webhooks: new KnexWebhookStore(store.knex, config.database.tablePrefix),

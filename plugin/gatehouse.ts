@@ -95,7 +95,7 @@ export async function assembleGatehouse(opts: GatehouseOptions): Promise<Gatehou
   if (opts.secrets.length === 0) throw new TypeError('Gatehouse needs at least one secret');
   const logger = opts.logger ?? createLogger(config.log.level);
   const metrics = opts.metrics ?? createMetrics();
-  const features = featuresFor(config, opts.features);
+  const features = featuresFor(config, { ...opts.features, ...(opts.providerStore ? { providers: { store: opts.providerStore, box: opts.secretBox } } : {}) });
   const runtime = await createRuntime({ config, store, providers: opts.providerStore, box: opts.secretBox, idpFactory: opts.idpFactory, logger });
 
   const ctx: GatehouseContext = {

@@ -10,6 +10,7 @@ import { webhookDeliverySchema } from '../webhooks/settings.ts';
 const DEFAULT_ROLES = ['owner', 'admin', 'viewer', 'member', 'contributor'];
 
 const policy = z.enum(FIRST_LOGIN_POLICIES);
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const stringList = z.array(z.string().min(1));
 
 const roleMapping = z
@@ -87,6 +88,8 @@ const providerBase = {
   trustEmail: z.boolean().optional(),
   /** The OIDC redirect URI / SAML ACS URL, when not `{server.baseUrl}/auth/{id}/callback`. */
   callbackUrl: z.string().url().optional(),
+  /** Email domains whose users this provider signs in (home-realm discovery); one provider per domain. */
+  domains: z.array(z.string().regex(DOMAIN, 'a lowercase domain name such as example.com')).optional(),
 };
 
 const oidcProvider = z

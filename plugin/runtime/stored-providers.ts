@@ -40,16 +40,21 @@ export function toRow(provider: ProviderConfig, box: SecretBox, at: number, prev
   return { id: provider.id, type: provider.type, config, secrets, createdAt: previous?.createdAt ?? at, updatedAt: at };
 }
 
-/** The provider's config with its secrets opened (throws when a key is missing or a value was tampered with). */
-export function fromRow(row: StoredProviderRow, box: SecretBox): ProviderConfig {
+/** The row's secrets opened (throws when their key is gone or a value was tampered with). */
+export function openSecrets(row: StoredProviderRow, box: SecretBox): Record<string, string> {
   const opened: Record<string, string> = {};
   for (const [field, sealed] of Object.entries(row.secrets)) opened[field] = box.open(sealed, sealContext(row.id, field));
-  return providerSchema.parse({ ...row.config, ...opened, id: row.id, type: row.type });
+  return opened;
+}
+
+/** The provider's config with its secrets opened. */
+export function fromRow(row: StoredProviderRow, box: SecretBox): ProviderConfig {
+  return providerSchema.parse({ ...row.config, ...openSecrets(row, box), id: row.id, type: row.type });
 }
 
 /** The same row sealed again under the current key (rotation). */
 export function resealed(row: StoredProviderRow, box: SecretBox): StoredProviderRow {
   const secrets: Record<string, string> = {};
-  for (const [field, sealed] of Object.entries(row.secrets)) secrets[field] = box.seal(box.open(sealed, sealContext(row.id, field)), sealContext(row.id, field));
+  for (const [field, plain] of Object.entries(openSecrets(row, box))) secrets[field] = box.seal(plain, sealContext(row.id, field));
   return { ...row, secrets };
 }

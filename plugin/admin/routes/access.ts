@@ -1,7 +1,7 @@
 /** Who gets in: allowlist overrides, FirstLoginPolicy per provider, SCIM and admin tokens. */
 import type { GatehouseContext } from '../../context.ts';
 import { GatehouseError } from '../../errors.ts';
-import { effectivePolicy, setPolicy } from '../../login/gate.ts';
+import { setPolicy } from '../../login/gate.ts';
 import type { ApiTokenKind } from '../../ports.ts';
 import { mintToken, publicToken } from '../../tokens.ts';
 import { route, type RouteDef } from '../registry.ts';
@@ -95,27 +95,6 @@ export function accessRoutes(ctx: GatehouseContext): RouteDef[] {
         if (!entry || !(await ctx.store.removeAllowlist(id))) throw new GatehouseError('ERR_NOT_FOUND', `no allowlist entry ${id}`);
         await ctx.store.audit({ action: 'allowlist.remove', actor: actor.label, details: { id, entry: entry.entry } });
         return { status: 204 };
-      },
-    }),
-    route({
-      method: 'get',
-      path: '/providers',
-      tag: 'Providers',
-      summary: 'Providers with the FirstLoginPolicy in force',
-      responses: { 200: { description: 'Providers', schema: 'Providers' } },
-      async handler() {
-        const providers = [];
-        for (const p of ctx.runtime.current().providers.values()) {
-          providers.push({
-            id: p.config.id,
-            type: p.config.type,
-            displayName: p.config.displayName ?? null,
-            organization: p.config.organization ?? null,
-            firstLoginPolicy: await effectivePolicy(ctx.store, p.config.id, p.config.firstLoginPolicy),
-            configuredFirstLoginPolicy: p.config.firstLoginPolicy,
-          });
-        }
-        return { body: { providers } };
       },
     }),
     route({

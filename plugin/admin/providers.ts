@@ -1,0 +1,117 @@
+/**
+ * Identity providers managed at run time. A change is checked as the config file is at start
+ * (the same schema, the same mapping engines, the same IdP adapter checks) against everything
+ * else in force, then stored with its secrets sealed, audited without them, and announced to
+ * every instance (runtime.changed). Config-file providers are read-only here.
+ */
+import type { ProviderConfig } from '../config/schema.ts';
+import { domainConflict } from '../config/parse.ts';
+import type { GatehouseContext } from '../context.ts';
+import { ConfigError, GatehouseError } from '../errors.ts';
+import { effectivePolicy } from '../login/gate.ts';
+import type { ProviderStore } from '../runtime/ports.ts';
+import type { SecretBox } from '../runtime/secret-box.ts';
+import type { SnapshotParts } from '../runtime/snapshot.ts';
+import { openSecrets, SECRET_FIELDS, toRow } from '../runtime/stored-providers.ts';
+import { changedKeys, providerView } from './provider-body.ts';
+
+/** What the provider routes need beyond the context. */
+export interface RuntimeProviders {
+  store: ProviderStore;
+  box: SecretBox;
+}
+
+/** A config error about field `providers[index].x` of the candidate, as a 400 naming `x`. */
+export function fieldError(e: unknown, prefix: string | null): unknown {
+  if (!(e instanceof ConfigError)) return e;
+  const message = e.message.slice(e.path.length + 2);
+  let field = e.path;
+  if (prefix !== null && (field === prefix || field.startsWith(`${prefix}.`) || field.startsWith(`${prefix}[`))) {
+    field = field.slice(prefix.length).replace(/^\./, '') || '(body)';
+  }
+  return new GatehouseError('ERR_VALIDATION', `${field}: ${message}`, { details: { field, issues: [{ field, message }] } });
+}
+
+export async function listProviders(ctx: GatehouseContext, deps: RuntimeProviders | undefined): Promise<Record<string, unknown>[]> {
+  const rows = new Map(((await deps?.store.listProviders()) ?? []).map((r) => [r.id, r]));
+  const out = [];
+  for (const p of ctx.runtime.current().providers.values()) {
+    out.push(providerView(p, await effectivePolicy(ctx.store, p.config.id, p.config.firstLoginPolicy), rows.get(p.config.id) ?? null));
+  }
+  return out;
+}
+
+export async function getProvider(ctx: GatehouseContext, deps: RuntimeProviders | undefined, id: string): Promise<Record<string, unknown>> {
+  const p = ctx.runtime.current().providers.get(id);
+  if (!p) throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${id}"`);
+  const row = p.source === 'database' ? await deps?.store.getProvider(id) : null;
+  return providerView(p, await effectivePolicy(ctx.store, id, p.config.firstLoginPolicy), row ?? null);
+}
+
+/** Checks `candidate` against everything in force and returns the stored list it makes. */
+async function checked(ctx: GatehouseContext, candidate: ProviderConfig, replace: boolean): Promise<void> {
+  const current = ctx.runtime.current().providers;
+  const others = [...current.values()].map((p) => p.config).filter((p) => p.id !== candidate.id);
+  const conflict = domainConflict([...others, candidate]);
+  if (conflict && conflict.index === others.length) {
+    const field = `domains[${conflict.domainIndex}]`;
+    throw new GatehouseError('ERR_VALIDATION', `${field}: ${conflict.message}`, { details: { field, issues: [{ field, message: conflict.message }] } });
+  }
+  let prefix: string | null = null;
+  const edit = (parts: SnapshotParts): SnapshotParts => {
+    const stored = replace ? parts.stored.map((p) => (p.id === candidate.id ? candidate : p)) : [...parts.stored, candidate];
+    prefix = `providers[${ctx.config.providers.length + stored.findIndex((p) => p.id === candidate.id)}]`;
+    return { ...parts, stored };
+  };
+  try {
+    await ctx.runtime.trial(edit);
+  } catch (e) {
+    throw fieldError(e, prefix);
+  }
+}
+
+function secretsSet(p: ProviderConfig): string[] {
+  const source = p as Record<string, unknown>;
+  return SECRET_FIELDS[p.type].filter((f) => typeof source[f] === 'string' && source[f] !== '');
+}
+
+export async function createProvider(ctx: GatehouseContext, deps: RuntimeProviders, body: ProviderConfig, actor: string): Promise<Record<string, unknown>> {
+  if (ctx.runtime.current().providers.has(body.id) || (await deps.store.getProvider(body.id))) {
+    throw new GatehouseError('ERR_CONFLICT', `provider "${body.id}" exists`);
+  }
+  await checked(ctx, body, false);
+  const row = toRow(body, deps.box, ctx.now(), null);
+  if (!(await deps.store.insertProvider(row))) throw new GatehouseError('ERR_CONFLICT', `provider "${body.id}" exists`);
+  await ctx.store.audit({ action: 'provider.create', actor, provider: body.id, details: { type: body.type, fields: changedKeys(null, body), secretsSet: secretsSet(body) } });
+  await ctx.runtime.changed();
+  return getProvider(ctx, deps, body.id);
+}
+
+/** The stored provider `id`, or 409 for a config-file one and 404 for an unknown one. */
+async function storedOr409(ctx: GatehouseContext, deps: RuntimeProviders, id: string) {
+  const live = ctx.runtime.current().providers.get(id);
+  if (live?.source === 'config') throw new GatehouseError('ERR_CONFLICT', `provider "${id}" is defined in the config file (read-only here; only its policy can be set)`);
+  const row = await deps.store.getProvider(id);
+  if (!row) throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${id}"`);
+  return { row, before: live?.config ?? null };
+}
+
+export async function replaceProvider(ctx: GatehouseContext, deps: RuntimeProviders, id: string, body: ProviderConfig, actor: string): Promise<Record<string, unknown>> {
+  if (body.id !== id) throw new GatehouseError('ERR_VALIDATION', `id: "${body.id}" differs from the path's "${id}" (an id cannot change)`, { details: { field: 'id', issues: [{ field: 'id', message: 'differs from the path' }] } });
+  const { row: previous, before } = await storedOr409(ctx, deps, id);
+  const row = toRow(body, deps.box, ctx.now(), previous);
+  // The check runs on the provider as it will be, with a kept secret in place (and opened).
+  const kept = openSecrets(row, deps.box);
+  await checked(ctx, { ...body, ...kept } as ProviderConfig, true);
+  if (!(await deps.store.updateProvider(row))) throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${id}"`);
+  await ctx.store.audit({ action: 'provider.update', actor, provider: id, details: { type: body.type, fields: before ? changedKeys(before, { ...body, ...kept } as ProviderConfig) : [], secretsSet: secretsSet(body) } });
+  await ctx.runtime.changed();
+  return getProvider(ctx, deps, id);
+}
+
+export async function deleteProvider(ctx: GatehouseContext, deps: RuntimeProviders, id: string, actor: string): Promise<void> {
+  await storedOr409(ctx, deps, id);
+  if (!(await deps.store.deleteProvider(id))) throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${id}"`);
+  await ctx.store.audit({ action: 'provider.delete', actor, provider: id });
+  await ctx.runtime.changed();
+}
