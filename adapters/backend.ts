@@ -27,6 +27,7 @@ import { KnexSessionStore } from './session/knex-session-store.ts';
 import { migrate, openDatabase } from './store/database.ts';
 import { KnexStore } from './store/knex-store.ts';
 import { KnexProviderStore } from './store/provider-store.ts';
+import { KnexCatalogStore } from './store/catalog-store.ts';
 import { KnexScimStore } from './store/scim-store.ts';
 import { KnexWebhookStore } from './store/webhook-store.ts';
 
@@ -146,7 +147,7 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
       features: {
         webhooks: new KnexWebhookStore(store.knex, config.database.tablePrefix),
         scim: new KnexScimStore(store),
-        catalog: { upsertOrganization: (org) => store.seedOrganizations([org]) },
+        catalog: new KnexCatalogStore(store, config.database.tablePrefix),
         audit: (entry) => store.audit(entry),
         webhookOptions: opts.webhooks,
       },

@@ -74,6 +74,12 @@ const SCHEMAS: Record<string, Json> = {
     additionalProperties: true,
   },
   Providers: obj({ providers: arr(ref('Provider')) }),
+  Provisioning: {
+    type: 'object',
+    description: 'The config file\'s `provisioning` block as in force, plus `source`: `config` (the file\'s) or `database` (saved through this API).',
+    properties: { source: { enum: ['config', 'database'] }, syncMode: { enum: ['ADDITIVE', 'MANAGED'] }, defaultRole: str, groupsPattern: str, static: arr({ type: 'object' }), rules: { type: 'object' } },
+    additionalProperties: true,
+  },
   Policy: obj({ provider: str, firstLoginPolicy: { enum: [...FIRST_LOGIN_POLICIES] } }),
   Token: obj({ id: str, name: str, hint: str, provider: nstr, createdBy: nstr, createdAt: time, lastUsedAt: time, revokedAt: time }),
   Tokens: obj({ tokens: arr(ref('Token')) }),
@@ -180,7 +186,7 @@ export function buildOpenApi(routes: readonly RouteDef[], info: { version: strin
       title: 'Gatehouse admin API',
       version: info.version,
       description:
-        'Users, the waiting room, overrides, organizations, allowlist, FirstLoginPolicy, SCIM tokens, webhooks, audit log and explain. ' +
+        'Users, the waiting room, overrides, identity providers, organizations, provisioning, allowlist, FirstLoginPolicy, SCIM tokens, webhooks, audit log and explain. ' +
         'Authenticate with an instance-admin session (state-changing requests must be JSON) or an admin API token (`gatehouse admin-token mint`).',
     },
     servers: [{ url: info.serverUrl ?? '/admin/api' }],

@@ -3,7 +3,6 @@
  * by the same zod schema. What `GET` answers can be sent back as it is: its read-only fields
  * are dropped, and a secret shown as `{"set": true}` keeps the stored value.
  */
-import type { ProviderConfig } from '../config/schema.ts';
 import type { ProviderRuntime } from '../context.ts';
 import { SECRET_FIELDS, withoutSecrets } from '../runtime/stored-providers.ts';
 
@@ -37,7 +36,7 @@ export function providerView(p: ProviderRuntime, firstLoginPolicy: string, times
 }
 
 /** The config keys two versions of a provider differ in (audit rows name them, never their values). */
-export function changedKeys(before: ProviderConfig | null, after: ProviderConfig): string[] {
+export function changedKeys(before: object | null, after: object): string[] {
   const a = (before ?? {}) as Record<string, unknown>;
   const b = after as Record<string, unknown>;
   return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();

@@ -7,29 +7,19 @@
 import type { ProviderConfig } from '../config/schema.ts';
 import { domainConflict } from '../config/parse.ts';
 import type { GatehouseContext } from '../context.ts';
-import { ConfigError, GatehouseError } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
 import { effectivePolicy } from '../login/gate.ts';
 import type { ProviderStore } from '../runtime/ports.ts';
 import type { SecretBox } from '../runtime/secret-box.ts';
 import type { SnapshotParts } from '../runtime/snapshot.ts';
 import { openSecrets, SECRET_FIELDS, toRow } from '../runtime/stored-providers.ts';
 import { changedKeys, providerView } from './provider-body.ts';
+import { fieldError } from './validation.ts';
 
 /** What the provider routes need beyond the context. */
 export interface RuntimeProviders {
   store: ProviderStore;
   box: SecretBox;
-}
-
-/** A config error about field `providers[index].x` of the candidate, as a 400 naming `x`. */
-export function fieldError(e: unknown, prefix: string | null): unknown {
-  if (!(e instanceof ConfigError)) return e;
-  const message = e.message.slice(e.path.length + 2);
-  let field = e.path;
-  if (prefix !== null && (field === prefix || field.startsWith(`${prefix}.`) || field.startsWith(`${prefix}[`))) {
-    field = field.slice(prefix.length).replace(/^\./, '') || '(body)';
-  }
-  return new GatehouseError('ERR_VALIDATION', `${field}: ${message}`, { details: { field, issues: [{ field, message }] } });
 }
 
 export async function listProviders(ctx: GatehouseContext, deps: RuntimeProviders | undefined): Promise<Record<string, unknown>[]> {

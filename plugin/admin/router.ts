@@ -15,6 +15,7 @@ import { accessRoutes } from './routes/access.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { providerRoutes } from './routes/providers.ts';
+import { provisioningRoutes } from './routes/provisioning.ts';
 import { userRoutes } from './routes/users.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { adminErrorHandler, parseInput } from './validation.ts';
@@ -37,6 +38,7 @@ export function adminRoutes(ctx: GatehouseContext, deps: AdminDeps): RouteDef[] 
     ...userRoutes(ctx),
     ...catalogRoutes(ctx, deps.catalog),
     ...providerRoutes(ctx, deps.providers),
+    ...provisioningRoutes(ctx),
     ...accessRoutes(ctx),
     ...(deps.webhooks ? webhookRoutes(deps.webhooks) : []),
     ...auditRoutes(ctx),

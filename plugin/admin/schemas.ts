@@ -49,6 +49,15 @@ export const createOrganizationBody = z
   })
   .strict();
 
+export const replaceOrganizationBody = z
+  .object({
+    id: z.string().optional().describe('when given, the id of the path'),
+    name: z.string().max(255).optional(),
+    roles: z.array(name),
+    groups: z.array(name).default([]),
+  })
+  .strict();
+
 export const catalogNameBody = z.object({ name }).strict();
 
 export const policyBody = z.object({ firstLoginPolicy: z.enum(FIRST_LOGIN_POLICIES) }).strict();
