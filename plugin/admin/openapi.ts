@@ -74,6 +74,15 @@ const SCHEMAS: Record<string, Json> = {
     additionalProperties: true,
   },
   Providers: obj({ providers: arr(ref('Provider')) }),
+  ProbeReport: obj(
+    {
+      ok: { type: 'boolean' },
+      checks: arr(obj({ name: str, ok: { type: 'boolean' }, detail: str })),
+      found: { type: 'object', description: 'OIDC discovery fields, or the SAML entity ID, SSO URL and signing certificates (subject, notAfter, expired)' },
+      sp: obj({ redirectUri: str, acsUrl: str, spEntityId: str, spMetadataUrl: str }),
+    },
+    ['ok', 'checks', 'found', 'sp'],
+  ),
   Provisioning: {
     type: 'object',
     description: 'The config file\'s `provisioning` block as in force, plus `source`: `config` (the file\'s) or `database` (saved through this API).',

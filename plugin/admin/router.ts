@@ -8,12 +8,14 @@ import { GatehouseError } from '../errors.ts';
 import type { WebhookService } from '../webhooks/service.ts';
 import { actorOf, adminAuth } from './auth.ts';
 import type { CatalogWriter } from './catalog.ts';
+import type { ProviderProbe } from './probe.ts';
 import type { RuntimeProviders } from './providers.ts';
 import { buildOpenApi } from './openapi.ts';
 import { expressPath, route, type RouteDef } from './registry.ts';
 import { accessRoutes } from './routes/access.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { catalogRoutes } from './routes/catalog.ts';
+import { probeRoutes } from './routes/probe.ts';
 import { providerRoutes } from './routes/providers.ts';
 import { provisioningRoutes } from './routes/provisioning.ts';
 import { userRoutes } from './routes/users.ts';
@@ -30,6 +32,8 @@ export interface AdminDeps {
   catalog?: CatalogWriter | undefined;
   /** Stores providers managed at run time (absent: the config file's are listed, read-only). */
   providers?: RuntimeProviders | undefined;
+  /** "Test connection" of a provider (absent: no test routes). */
+  probe?: ProviderProbe | undefined;
 }
 
 /** Every admin route, in documentation order. */
@@ -38,6 +42,7 @@ export function adminRoutes(ctx: GatehouseContext, deps: AdminDeps): RouteDef[] 
     ...userRoutes(ctx),
     ...catalogRoutes(ctx, deps.catalog),
     ...providerRoutes(ctx, deps.providers),
+    ...(deps.probe ? probeRoutes(ctx, deps.probe) : []),
     ...provisioningRoutes(ctx),
     ...accessRoutes(ctx),
     ...(deps.webhooks ? webhookRoutes(deps.webhooks) : []),
