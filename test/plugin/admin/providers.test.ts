@@ -12,7 +12,7 @@ import { mintToken } from '../../../plugin/tokens.ts';
 import { Agent, type AgentResponse } from '../../support/agent.ts';
 import { DB_KINDS } from '../../support/db.ts';
 import { OIDC_ID, startHarness, type Harness } from '../../support/harness.ts';
-import { IDP_PASSWORD, loginThroughOidc } from '../../support/idp-login.ts';
+import { IDP_PASSWORD, loginThroughOidc, oidcCallbackThrough } from '../../support/idp-login.ts';
 import { captureLogs } from '../../support/log-capture.ts';
 
 const RT = 'rt-oidc';
@@ -135,8 +135,21 @@ describe.each(DB_KINDS)('run-time providers on %s', (kind) => {
     await call('PUT', `/providers/${OIDC_ID}/policy`, { firstLoginPolicy: 'allow' });
   });
 
-  it('deletes a provider: its logins are refused at once, and the deletion is audited', async () => {
+  it('a login in flight when its provider is edited completes; when it is deleted, it is refused cleanly (404)', async () => {
+    const edited = new Agent();
+    const editedCallback = await oidcCallbackThrough(edited, `${h.url}/auth/${RT}/login`, `${h.url}/auth/${RT}/callback`, 'carol');
+    const shown = (await call('GET', `/providers/${RT}`)).json<Record<string, unknown>>();
+    expect((await call('PUT', `/providers/${RT}`, { ...shown, displayName: 'Edited mid-login' })).status).toBe(200);
+    expect((await edited.get(editedCallback)).status).toBe(302);
+
+    const deleted = new Agent();
+    const deletedCallback = await oidcCallbackThrough(deleted, `${h.url}/auth/${RT}/login`, `${h.url}/auth/${RT}/callback`, 'carol');
     expect((await call('DELETE', `/providers/${RT}`)).status).toBe(204);
+    expect((await deleted.get(deletedCallback)).status).toBe(404);
+    expect(logs.lines.filter((l) => l.level >= 50)).toEqual([]);
+  });
+
+  it('deletes a provider: its logins are refused at once, and the deletion is audited', async () => {
     expect((await new Agent().get(`${h.url}/auth/${RT}/login`)).status).toBe(404);
     expect((await call('GET', `/providers/${RT}`)).status).toBe(404);
     expect((await call('DELETE', `/providers/${RT}`)).status).toBe(404);
