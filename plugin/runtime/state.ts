@@ -48,9 +48,14 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
   const { config, store, logger } = deps;
   const adapters = new AdapterCache(deps.idpFactory);
 
+  const fileIds = new Set(config.providers.map((p) => p.id));
   const readStored = async (): Promise<ProviderConfig[]> => {
     const out: ProviderConfig[] = [];
     for (const row of (await deps.providers?.listProviders()) ?? []) {
+      if (fileIds.has(row.id)) {
+        logger.error({ provider: row.id }, 'run-time provider ignored: the config file defines a provider with this id');
+        continue;
+      }
       try {
         out.push(fromRow(row, deps.box));
       } catch (e) {
