@@ -21,7 +21,7 @@ import { connectRedis, redisHealthCheck } from './redis/client.ts';
 import { RedisSamlCache } from './redis/saml-cache.ts';
 import { IndexedRedisSessionStore } from './redis/session-store.ts';
 import { createOidcAdapter } from './idp/oidc.ts';
-import { createProviderProbe } from './idp/probe.ts';
+import { createMetadataReader, createProviderProbe } from './idp/probe.ts';
 import { createSamlAdapter } from './idp/saml.ts';
 import { createRateLimiter } from './rate-limit/create.ts';
 import { KnexSessionStore } from './session/knex-session-store.ts';
@@ -150,6 +150,7 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
         scim: new KnexScimStore(store),
         catalog: new KnexCatalogStore(store, config.database.tablePrefix),
         probe: createProviderProbe(baseUrl, opts.now),
+        samlMetadata: createMetadataReader(opts.now),
         audit: (entry) => store.audit(entry),
         webhookOptions: opts.webhooks,
       },

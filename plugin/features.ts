@@ -6,7 +6,7 @@
  */
 import { createAdminRouter } from './admin/router.ts';
 import type { CatalogWriter } from './admin/catalog.ts';
-import type { ProviderProbe } from './admin/probe.ts';
+import type { ProviderProbe, SamlMetadataReader } from './admin/probe.ts';
 import type { RuntimeProviders } from './admin/providers.ts';
 import type { ResolvedConfig } from './config/schema.ts';
 import { createConsoleRouter } from './console/router.ts';
@@ -33,12 +33,14 @@ export interface FeaturePorts {
   providers?: RuntimeProviders | undefined;
   /** "Test connection" of a provider (OIDC discovery, SAML metadata). */
   probe?: ProviderProbe | undefined;
+  /** Reads SAML IdP metadata for providers saved with `metadataUrl`. */
+  samlMetadata?: SamlMetadataReader | undefined;
 }
 
 /** Every feature, in mounting order. */
 export function featuresFor(config: ResolvedConfig, ports: FeaturePorts): Feature[] {
   const webhooks = webhooksFeature(config, ports.webhooks, ports.audit, ports.webhookOptions);
-  const deps = { webhooks: webhooks.service, catalog: ports.catalog, providers: ports.providers, probe: ports.probe };
+  const deps = { webhooks: webhooks.service, catalog: ports.catalog, providers: ports.providers, probe: ports.probe, samlMetadata: ports.samlMetadata };
   const admin: Feature = { name: 'admin', adminApi: [(ctx) => createAdminRouter(ctx, deps)], console: [(ctx) => createConsoleRouter(ctx, deps)] };
   return [webhooks, admin, scimFeature(config, ports.scim)];
 }

@@ -5,7 +5,7 @@
  * both with the copy-ready values the IdP's admin needs from us.
  */
 import type { OidcProviderConfig, SamlProviderConfig } from '../../plugin/config/schema.ts';
-import type { ProbeCheck, ProbeOptions, ProbeReport, ProviderProbe } from '../../plugin/admin/probe.ts';
+import type { ProbeCheck, ProbeOptions, ProbeReport, ProviderProbe, SamlMetadataReader } from '../../plugin/admin/probe.ts';
 import { guardedGet } from './guarded-get.ts';
 import { oidcRedirectUri } from './oidc.ts';
 import { acsUrlFor } from './saml-options.ts';
@@ -65,7 +65,10 @@ async function readMetadata(opts: ProbeOptions, now: number): Promise<{ metadata
 async function probeSaml(p: SamlProviderConfig, baseUrl: string, opts: ProbeOptions, now: number): Promise<ProbeReport> {
   const root = baseUrl.replace(/\/+$/, '');
   const sp = { acsUrl: p.callbackUrl ?? acsUrlFor(baseUrl, p.id), spEntityId: p.issuer, spMetadataUrl: `${root}/auth/${encodeURIComponent(p.id)}/metadata` };
-  const { metadata, checks } = await readMetadata(opts, now);
+  // A provider saved from its metadata URL is tested against it unless the request gives another.
+  const own = opts.metadataUrl === undefined && opts.metadataXml === undefined && p.metadataUrl !== undefined;
+  const source = own ? { ...opts, metadataUrl: p.metadataUrl, allowPrivateNetwork: opts.allowPrivateNetwork || p.allowPrivateNetwork === true } : opts;
+  const { metadata, checks } = await readMetadata(source, now);
   const certs = (Array.isArray(p.idpCert) ? p.idpCert : [p.idpCert]).map((c, i) => {
     if (!c.includes('BEGIN CERTIFICATE')) return { name: `idpCert[${i}]`, facts: null, detail: 'a file path: read at start, not checked here' };
     try {
@@ -90,6 +93,16 @@ async function probeSaml(p: SamlProviderConfig, baseUrl: string, opts: ProbeOpti
     ? { entityId: metadata.entityId, ssoUrl: metadata.ssoUrls[REDIRECT] ?? Object.values(metadata.ssoUrls)[0] ?? null, ssoUrls: metadata.ssoUrls, signingCertificates: metadata.signingCertificates }
     : { configuredCertificates: certs.flatMap((c) => (c.facts ? [c.facts] : [])) };
   return report(checks, found, sp);
+}
+
+/** Reads the facts a SAML provider needs from its IdP's metadata URL (admin API, at save). */
+export function createMetadataReader(now: () => number = Date.now): SamlMetadataReader {
+  return async (url, allowPrivateNetwork) => {
+    const res = await guardedGet(url, allowPrivateNetwork);
+    if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
+    const m = parseIdpMetadata(res.body, now());
+    return { entityId: m.entityId, ssoUrl: m.ssoUrls[REDIRECT] ?? Object.values(m.ssoUrls)[0] ?? null, signingCertificates: m.signingCertificatePems };
+  };
 }
 
 /** The probe over the gateway's public base URL. */

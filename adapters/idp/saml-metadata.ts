@@ -18,6 +18,13 @@ export interface IdpMetadata {
   /** Binding URI -> Location. */
   ssoUrls: Record<string, string>;
   signingCertificates: CertificateFacts[];
+  /** The same certificates as PEM, for `idpCert`. */
+  signingCertificatePems: string[];
+}
+
+function toPem(base64: string): string {
+  const body = base64.replace(/\s+/g, '');
+  return `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)?.join('\n') ?? ''}\n-----END CERTIFICATE-----\n`;
 }
 
 export function certificateFacts(pemOrBase64: string, now: number): CertificateFacts {
@@ -45,9 +52,14 @@ export function parseIdpMetadata(xml: string, now: number): IdpMetadata {
     const location = attr(sso, 'Location');
     if (binding && location) ssoUrls[binding] = location;
   }
-  const signingCertificates = children(idp, NS.metadata, 'KeyDescriptor')
+  const certs = children(idp, NS.metadata, 'KeyDescriptor')
     .filter((k) => (attr(k, 'use') ?? 'signing') === 'signing')
     .flatMap((k) => descendants(k, NS.dsig, 'X509Certificate'))
-    .map((c) => certificateFacts(text(c), now));
-  return { entityId: attr(entity, 'entityID') ?? null, ssoUrls, signingCertificates };
+    .map((c) => text(c));
+  return {
+    entityId: attr(entity, 'entityID') ?? null,
+    ssoUrls,
+    signingCertificates: certs.map((c) => certificateFacts(c, now)),
+    signingCertificatePems: certs.map(toPem),
+  };
 }

@@ -32,3 +32,14 @@ export interface ProbeOptions {
 }
 
 export type ProviderProbe = (provider: ProviderConfig, options: ProbeOptions) => Promise<ProbeReport>;
+
+/** What a SAML provider needs from its IdP's metadata (certificates as PEM). */
+export interface SamlIdpFacts {
+  entityId: string | null;
+  /** The HTTP-Redirect SingleSignOnService (else the first one). */
+  ssoUrl: string | null;
+  signingCertificates: string[];
+}
+
+/** Fetches and reads IdP metadata under the private-network guard; throws an Error saying why not. */
+export type SamlMetadataReader = (url: string, allowPrivateNetwork: boolean) => Promise<SamlIdpFacts>;

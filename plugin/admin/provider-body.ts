@@ -4,6 +4,8 @@
  * are dropped, and a secret shown as `{"set": true}` keeps the stored value.
  */
 import type { ProviderRuntime } from '../context.ts';
+import { GatehouseError } from '../errors.ts';
+import type { SamlMetadataReader } from './probe.ts';
 import { SECRET_FIELDS, withoutSecrets } from '../runtime/stored-providers.ts';
 
 /** Fields a provider's view adds to the config shape (never part of a saved provider). */
@@ -40,4 +42,29 @@ export function changedKeys(before: object | null, after: object): string[] {
   const a = (before ?? {}) as Record<string, unknown>;
   const b = after as Record<string, unknown>;
   return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
+}
+
+const METADATA_FIELDS = ['entryPoint', 'idpIssuer', 'idpCert'] as const;
+
+/**
+ * `prepareProviderBody`, then for a SAML body with `metadataUrl`: entryPoint, idpIssuer and
+ * idpCert left out are read from the IdP's metadata (fetched under the private-network guard).
+ */
+export function providerBodyPreparer(reader: SamlMetadataReader | undefined) {
+  return async (raw: unknown, params: Record<string, string>): Promise<unknown> => {
+    const body = prepareProviderBody(raw, params) as Record<string, unknown>;
+    if (!reader || typeof body !== 'object' || body === null || body.type !== 'saml' || typeof body.metadataUrl !== 'string') return body;
+    if (METADATA_FIELDS.every((f) => body[f] !== undefined)) return body;
+    let facts;
+    try {
+      facts = await reader(body.metadataUrl, body.allowPrivateNetwork === true);
+    } catch (e) {
+      const message = `the IdP metadata could not be read: ${e instanceof Error ? e.message : String(e)}`;
+      throw new GatehouseError('ERR_VALIDATION', `metadataUrl: ${message}`, { details: { field: 'metadataUrl', issues: [{ field: 'metadataUrl', message }] } });
+    }
+    const found = { entryPoint: facts.ssoUrl ?? undefined, idpIssuer: facts.entityId ?? undefined, idpCert: facts.signingCertificates.length ? facts.signingCertificates : undefined };
+    const filled = { ...body };
+    for (const f of METADATA_FIELDS) if (filled[f] === undefined && found[f] !== undefined) filled[f] = found[f];
+    return filled;
+  };
 }

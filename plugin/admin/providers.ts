@@ -100,7 +100,8 @@ export async function replaceProvider(ctx: GatehouseContext, deps: RuntimeProvid
 }
 
 export async function deleteProvider(ctx: GatehouseContext, deps: RuntimeProviders, id: string, actor: string): Promise<void> {
-  await storedOr409(ctx, deps, id);
+  // A stored row shadowed by a config-file provider of the same id can still be deleted.
+  if (!(await deps.store.getProvider(id))) await storedOr409(ctx, deps, id);
   if (!(await deps.store.deleteProvider(id))) throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${id}"`);
   await ctx.store.audit({ action: 'provider.delete', actor, provider: id });
   await ctx.runtime.changed();

@@ -8,7 +8,7 @@ import { GatehouseError } from '../errors.ts';
 import type { WebhookService } from '../webhooks/service.ts';
 import { actorOf, adminAuth } from './auth.ts';
 import type { CatalogWriter } from './catalog.ts';
-import type { ProviderProbe } from './probe.ts';
+import type { ProviderProbe, SamlMetadataReader } from './probe.ts';
 import type { RuntimeProviders } from './providers.ts';
 import { buildOpenApi } from './openapi.ts';
 import { expressPath, route, type RouteDef } from './registry.ts';
@@ -34,6 +34,8 @@ export interface AdminDeps {
   providers?: RuntimeProviders | undefined;
   /** "Test connection" of a provider (absent: no test routes). */
   probe?: ProviderProbe | undefined;
+  /** Reads SAML IdP metadata for providers saved with `metadataUrl` (absent: the three fields are required). */
+  samlMetadata?: SamlMetadataReader | undefined;
 }
 
 /** Every admin route, in documentation order. */
@@ -41,7 +43,7 @@ export function adminRoutes(ctx: GatehouseContext, deps: AdminDeps): RouteDef[] 
   const routes: RouteDef[] = [
     ...userRoutes(ctx),
     ...catalogRoutes(ctx, deps.catalog),
-    ...providerRoutes(ctx, deps.providers),
+    ...providerRoutes(ctx, deps.providers, deps.samlMetadata),
     ...(deps.probe ? probeRoutes(ctx, deps.probe) : []),
     ...provisioningRoutes(ctx),
     ...accessRoutes(ctx),
@@ -74,7 +76,7 @@ export function createAdminRouter(ctx: GatehouseContext, deps: AdminDeps = {}): 
     const handler = async (req: Request, res: Response, next: NextFunction) => {
       try {
         const params = req.params as Record<string, string>;
-        const raw: unknown = r.prepareBody ? r.prepareBody(req.body, params) : req.body;
+        const raw: unknown = r.prepareBody ? await r.prepareBody(req.body, params) : req.body;
         const body = r.body ? parseInput(r.body, raw, 'body') : undefined;
         const query = r.query ? parseInput(r.query, req.query, 'query') : undefined;
         const actor = r.public ? { kind: 'user' as const, id: '', label: 'anonymous' } : actorOf(res);

@@ -125,6 +125,13 @@ const samlProvider = z
     /** Accept RSA-SHA1 signatures and SHA-1 digests (NIST SP 800-131A disallows them): old IdPs only. */
     allowSha1Signatures: z.boolean().default(false),
     identifierFormat: z.string().optional(),
+    /**
+     * The IdP's metadata. Through the admin API, entryPoint, idpIssuer and idpCert left out are
+     * read from it at save; in the config file it is informational (give the three).
+     */
+    metadataUrl: z.string().url().optional(),
+    /** metadataUrl may point at loopback, private or link-local addresses (refused otherwise, as for webhooks). */
+    allowPrivateNetwork: z.boolean().optional(),
   })
   .strict();
 

@@ -12,7 +12,7 @@ import { mintToken } from '../../../plugin/tokens.ts';
 import { Agent, type AgentResponse } from '../../support/agent.ts';
 import { DB_KINDS } from '../../support/db.ts';
 import { OIDC_ID, startHarness, type Harness } from '../../support/harness.ts';
-import { IDP_PASSWORD, loginThroughOidc, oidcCallbackThrough } from '../../support/idp-login.ts';
+import { IDP_PASSWORD, loginThroughOidc, loginThroughSaml, oidcCallbackThrough } from '../../support/idp-login.ts';
 import { captureLogs } from '../../support/log-capture.ts';
 
 const RT = 'rt-oidc';
@@ -74,6 +74,21 @@ describe.each(DB_KINDS)('run-time providers on %s', (kind) => {
 
     const list = (await call('GET', '/providers')).json<{ providers: { id: string; source: string }[] }>();
     expect(list.providers.map((p) => `${p.id}:${p.source}`)).toEqual(['corp-oidc:config', 'corp-saml:config', `${RT}:database`]);
+  });
+
+  it('creates a SAML provider from its IdP metadata URL (fetched under the private-network guard) and logs in through it', async () => {
+    const refused = await call('POST', '/providers', { id: 'rt-saml', type: 'saml', metadataUrl: h.saml.metadataUrl, issuer: 'urn:gatehouse:rt-sp' });
+    expect(refused.status).toBe(400);
+    expect(refused.json()).toMatchObject({ field: 'metadataUrl', message: expect.stringMatching(/refused.*loopback/) });
+
+    const res = await call('POST', '/providers', { id: 'rt-saml', type: 'saml', metadataUrl: h.saml.metadataUrl, allowPrivateNetwork: true, issuer: 'urn:gatehouse:rt-sp', trustEmail: true });
+    expect(res.status, res.text).toBe(201);
+    expect(res.json()).toMatchObject({ source: 'database', entryPoint: h.saml.entryPoint, idpIssuer: 'urn:test:saml-idp', idpCert: [h.saml.certPem.replace(/\r/g, '')], privateKey: { set: false } });
+    const agent = new Agent();
+    expect((await loginThroughSaml(agent, `${h.url}/auth/rt-saml/login`, 'alice')).status).toBe(302);
+    expect((await h.me(agent)).json()).toMatchObject({ user: { email: 'alice@example.com' } });
+    const list = (await call('GET', '/providers')).json<{ providers: { id: string }[] }>();
+    expect(list.providers.map((p) => p.id)).toContain('rt-saml');
   });
 
   it('keeps the secret sealed: the table holds ciphertext only, and no answer, audit row or log line holds it', async () => {
