@@ -11,7 +11,7 @@ import { SECRET_FIELDS, withoutSecrets } from '../runtime/stored-providers.ts';
 /** Fields a provider's view adds to the config shape (never part of a saved provider). */
 const READ_ONLY = ['source', 'configuredFirstLoginPolicy', 'createdAt', 'updatedAt'] as const;
 
-export function prepareProviderBody(raw: unknown, params: Record<string, string>): unknown {
+function prepareProviderBody(raw: unknown, params: Record<string, string>): unknown {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
   const body: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
   for (const key of READ_ONLY) delete body[key];

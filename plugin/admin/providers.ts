@@ -38,15 +38,31 @@ export async function getProvider(ctx: GatehouseContext, deps: RuntimeProviders 
   return providerView(p, await effectivePolicy(ctx.store, id, p.config.firstLoginPolicy), row ?? null);
 }
 
-/** Checks `candidate` against everything in force and returns the stored list it makes. */
+function invalid(field: string, message: string): GatehouseError {
+  return new GatehouseError('ERR_VALIDATION', `${field}: ${message}`, { details: { field, issues: [{ field, message }] } });
+}
+
+/**
+ * The config file may name PEM files by path; a body sent over HTTP may not: reading the
+ * server's files on an API caller's say-so would let it probe them (and the errors say which exist).
+ */
+function refuseFilePaths(p: ProviderConfig): void {
+  if (p.type !== 'saml') return;
+  const isPem = (v: string) => v.includes('-----BEGIN') || /^[A-Za-z0-9+/\s]{64,}={0,2}\s*$/.test(v);
+  const certs = Array.isArray(p.idpCert) ? p.idpCert.map((v, i) => [`idpCert[${i}]`, v] as const) : [['idpCert', p.idpCert] as const];
+  const keyed = [...certs, ['privateKey', p.privateKey] as const, ['publicCert', p.publicCert] as const];
+  for (const [field, value] of keyed) {
+    if (value !== undefined && !isPem(value)) throw invalid(field, 'must be PEM here (file paths are for the config file only)');
+  }
+}
+
+/** Checks `candidate` against everything in force (throws a 400 naming the field). */
 async function checked(ctx: GatehouseContext, candidate: ProviderConfig, replace: boolean): Promise<void> {
+  refuseFilePaths(candidate);
   const current = ctx.runtime.current().providers;
   const others = [...current.values()].map((p) => p.config).filter((p) => p.id !== candidate.id);
   const conflict = domainConflict([...others, candidate]);
-  if (conflict && conflict.index === others.length) {
-    const field = `domains[${conflict.domainIndex}]`;
-    throw new GatehouseError('ERR_VALIDATION', `${field}: ${conflict.message}`, { details: { field, issues: [{ field, message: conflict.message }] } });
-  }
+  if (conflict && conflict.index === others.length) throw invalid(`domains[${conflict.domainIndex}]`, conflict.message);
   let prefix: string | null = null;
   const edit = (parts: SnapshotParts): SnapshotParts => {
     const stored = replace ? parts.stored.map((p) => (p.id === candidate.id ? candidate : p)) : [...parts.stored, candidate];
@@ -87,7 +103,7 @@ async function storedOr409(ctx: GatehouseContext, deps: RuntimeProviders, id: st
 }
 
 export async function replaceProvider(ctx: GatehouseContext, deps: RuntimeProviders, id: string, body: ProviderConfig, actor: string): Promise<Record<string, unknown>> {
-  if (body.id !== id) throw new GatehouseError('ERR_VALIDATION', `id: "${body.id}" differs from the path's "${id}" (an id cannot change)`, { details: { field: 'id', issues: [{ field: 'id', message: 'differs from the path' }] } });
+  if (body.id !== id) throw invalid('id', `"${body.id}" differs from the path's "${id}" (an id cannot change)`);
   const { row: previous, before } = await storedOr409(ctx, deps, id);
   const row = toRow(body, deps.box, ctx.now(), previous);
   // The check runs on the provider as it will be, with a kept secret in place (and opened).

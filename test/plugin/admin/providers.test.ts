@@ -133,6 +133,9 @@ describe.each(DB_KINDS)('run-time providers on %s', (kind) => {
     await bad({ ...base, claims: { groups: 'groups[' } }, 'claims.groups', /./);
     await bad({ ...base, organization: 'nowhere' }, 'organization', /unknown organization/);
     await bad({ ...base, type: 'ldap' }, 'type', /./);
+    const samlBase = { id: 'rt-two', type: 'saml', entryPoint: 'https://idp.example.com/sso', idpIssuer: 'urn:x', issuer: 'urn:sp' };
+    await bad({ ...samlBase, idpCert: '/etc/hostname' }, 'idpCert', /must be PEM here/);
+    await bad({ ...samlBase, idpCert: [h.saml.certPem, '/etc/passwd'] }, 'idpCert[1]', /must be PEM here/);
     await bad({ ...base, extra: true }, 'body', /extra/);
     expect((await call('GET', '/providers/rt-two')).status).toBe(404);
     expect((await call('POST', '/providers', { ...base, id: OIDC_ID })).status).toBe(409);
