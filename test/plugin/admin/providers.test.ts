@@ -74,6 +74,8 @@ describe.each(DB_KINDS)('run-time providers on %s', (kind) => {
 
     const list = (await call('GET', '/providers')).json<{ providers: { id: string; source: string }[] }>();
     expect(list.providers.map((p) => `${p.id}:${p.source}`)).toEqual(['corp-oidc:config', 'corp-saml:config', `${RT}:database`]);
+    const explained = await call('POST', '/explain', { provider: RT, claims: { sub: 'x', email: 'x@example.com', groups: ['home-lab', 'admin'] } });
+    expect(explained.json()).toMatchObject({ provider: RT, entitlements: [{ organization: 'home-lab', roles: ['Admin'] }] });
   });
 
   it('creates a SAML provider from its IdP metadata URL (fetched under the private-network guard) and logs in through it', async () => {
