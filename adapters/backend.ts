@@ -45,6 +45,11 @@ export interface BackendOptions {
   now?: (() => number) | undefined;
   /** How often this instance checks whether another one changed the catalog (default 5 s). */
   catalogPollMs?: number | undefined;
+  /**
+   * false: no background work (sweeper, catalog watch, webhook dispatcher): a one-shot CLI command
+   * that does its write and exits.
+   */
+  background?: boolean | undefined;
 }
 
 export interface Backend {
@@ -120,6 +125,20 @@ export async function createSharedState(config: ResolvedConfig, store: KnexStore
   }
 }
 
+/** The instance's own timers: expired rows swept, catalog changes of other instances picked up. */
+function startBackground(gatehouse: Gatehouse, store: KnexStore, logger: Logger, catalogPollMs: number): () => void {
+  const sweep = setInterval(() => {
+    store.sweepExpired().catch((e: unknown) => logger.warn({ err: e }, 'sweep of expired rows failed'));
+  }, 60_000);
+  sweep.unref();
+  // Providers, organizations and provisioning changed through another instance's admin API reach this one.
+  const stopCatalogWatch = watchRuntime(gatehouse.context.runtime, store, logger, catalogPollMs);
+  return () => {
+    clearInterval(sweep);
+    stopCatalogWatch();
+  };
+}
+
 export async function createGatehouseFromConfig(config: ResolvedConfig, opts: BackendOptions = {}): Promise<Backend> {
   const logger = opts.logger ?? createLogger(config.log.level);
   const baseUrl = (opts.baseUrl ?? config.server.baseUrl ?? `http://${config.server.host}:${config.server.port}`).replace(/\/$/, '');
@@ -157,23 +176,18 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
       logger,
       now: opts.now,
       healthChecks: shared.healthChecks,
+      background: opts.background,
       ...(opts.extra ?? {}),
     });
     const sharedState = shared;
-    const sweep = setInterval(() => {
-      store.sweepExpired().catch((e: unknown) => logger.warn({ err: e }, 'sweep of expired rows failed'));
-    }, 60_000);
-    sweep.unref();
-    // Providers, organizations and provisioning changed through another instance's admin API reach this one.
-    const stopCatalogWatch = watchRuntime(gatehouse.context.runtime, store, logger, opts.catalogPollMs ?? 5_000);
+    const stopBackground = opts.background === false ? () => {} : startBackground(gatehouse, store, logger, opts.catalogPollMs ?? 5_000);
     return {
       gatehouse,
       store,
       knex: store.knex,
       logger,
       async close() {
-        clearInterval(sweep);
-        stopCatalogWatch();
+        stopBackground();
         await gatehouse.stop();
         await rateLimiter?.close();
         await sharedState.close();

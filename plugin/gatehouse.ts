@@ -19,6 +19,7 @@ import { loadGatehouseUser, passportUserBridge, type GatehouseUser } from './htt
 import { FlowCookie } from './http/flow-cookie.ts';
 import type { HealthCheck } from './http/health.ts';
 import { createGatewayRouter, gatewayErrorHandler } from './http/gateway-router.ts';
+import { createBackchannelLogoutRouter } from './http/idp-logout.ts';
 import { createGuards, type Guards } from './http/guards.ts';
 import { isHttps } from './http/https.ts';
 import { createMetrics, type Metrics } from './http/metrics.ts';
@@ -57,6 +58,8 @@ export interface GatehouseOptions {
   rateLimiter?: RateLimiter | undefined;
   /** Dependencies `/healthz` checks besides the database (Redis when sessions live there). */
   healthChecks?: HealthCheck[] | undefined;
+  /** false: start no background work (webhook dispatcher, endpoint sync), for a one-shot command. */
+  background?: boolean | undefined;
 }
 
 /** Passport's callback shape for `serializeUser` / `deserializeUser`. */
@@ -132,7 +135,7 @@ export async function assembleGatehouse(opts: GatehouseOptions): Promise<Gatehou
   const router = createGatewayRouter(ctx, {
     apis: scim,
     sessionStore: opts.sessionStore,
-    auth: [createAuthRouter(ctx), metadata, waitingRoom],
+    auth: [createAuthRouter(ctx), createBackchannelLogoutRouter(ctx), metadata, waitingRoom],
     metrics: metricsHandler,
     admin,
     healthChecks: [{ name: 'database', check: () => store.ping() }, ...(opts.healthChecks ?? [])],
@@ -144,7 +147,7 @@ export async function assembleGatehouse(opts: GatehouseOptions): Promise<Gatehou
   const strategies = new Map<string, GatehouseStrategy>();
 
   const stops: (() => Promise<void>)[] = [];
-  for (const f of features) if (f.start) stops.push(await f.start(ctx));
+  if (opts.background !== false) for (const f of features) if (f.start) stops.push(await f.start(ctx));
 
   return {
     context: ctx,

@@ -23,6 +23,25 @@ export interface VerifiedAssertion {
   raw: Record<string, unknown>;
   /** Where to send the browser after login, if the flow carried one (already checked same-origin by the router). */
   returnTo?: string | undefined;
+  /** What the session keeps to end itself when the IdP says the user logged out (docs/logout.md). */
+  idpSession?: IdpSession | undefined;
+}
+
+/** The IdP's side of a login session: its id there, and what an RP-initiated logout sends back. */
+export interface IdpSession {
+  /** OIDC `sid` (or SAML SessionIndex). */
+  sid?: string | undefined;
+  /** OIDC: the ID token, sent back as `id_token_hint` when we ask the IdP to end its session. */
+  idTokenHint?: string | undefined;
+}
+
+/** A back-channel logout token whose signature, issuer, audience and shape were verified. */
+export interface VerifiedLogoutToken {
+  jti: string;
+  sid?: string | undefined;
+  sub?: string | undefined;
+  /** When its jti may be forgotten (ms). */
+  expiresAt: number;
 }
 
 /** Per-browser scratch space that survives the round trip to the IdP (the pre-login session). */
@@ -31,13 +50,20 @@ export type FlowState = Record<string, unknown>;
 export interface IdpAdapter {
   readonly id: string;
   readonly type: 'oidc' | 'saml';
-  /** Starts a login; returns the URL to send the browser to. May keep state in `flow`. */
-  begin(input: { flow: FlowState; returnTo: string }): Promise<string>;
+  /**
+   * Starts a login; returns the URL to send the browser to. May keep state in `flow`.
+   * `loginHint`: the email typed on the chooser, for IdPs that prefill their form with it.
+   */
+  begin(input: { flow: FlowState; returnTo: string; loginHint?: string }): Promise<string>;
   /**
    * Verifies the IdP's answer at the callback/ACS. Throws GatehouseError with code
    * ERR_INVALID_ASSERTION or ERR_STATE_MISMATCH (both 401) on anything wrong.
    */
   complete(input: { flow: FlowState; method: string; url: URL; body: Record<string, unknown> }): Promise<VerifiedAssertion>;
+  /** OIDC Back-Channel Logout 1.0: verifies a logout token (throws ERR_INVALID_ASSERTION). */
+  verifyLogoutToken?(token: string): Promise<VerifiedLogoutToken>;
+  /** OIDC RP-Initiated Logout 1.0: the IdP's end-session URL for this session, or null when it has none. */
+  endSessionUrl?(input: { session: IdpSession; postLogoutRedirectUri: string }): Promise<string | null>;
   /** SAML SP metadata XML. */
   metadata?(): string;
 }
@@ -206,6 +232,13 @@ export interface StoreOps {
 
   /** Ends every session of a user at once (deprovisioning, rejection). */
   deleteSessionsOfUser(userId: string): Promise<number>;
+  /**
+   * Records that the IdP ended its session `sid` or every session of `subject` at `at`; false
+   * when the token `jti` was recorded before (a replay), and nothing is written.
+   */
+  recordIdpLogout(entry: { provider: string; jti: string; sid: string | null; subject: string | null; at: number; expiresAt: number }): Promise<boolean>;
+  /** The latest IdP logout (ms) that covers a session with this sid or subject, or null. */
+  idpLoggedOutAt(provider: string, sid: string | null, subject: string): Promise<number | null>;
 }
 
 export interface Store extends StoreOps {

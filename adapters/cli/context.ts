@@ -1,16 +1,43 @@
-/** Shared helpers for CLI commands: load config, open the backend, close it afterwards. */
-import { loadConfigFile } from '../config/load.ts';
-import { createGatehouseFromConfig, type Backend } from '../backend.ts';
-import { createLogger } from '../../plugin/logger.ts';
+/**
+ * Shared helpers for CLI commands: load the config, open what the command needs (the database
+ * alone, or Gatehouse without its background work), close it afterwards.
+ */
+import type { ResolvedConfig } from '../../plugin/config/schema.ts';
 import { GatehouseError } from '../../plugin/errors.ts';
+import { createLogger } from '../../plugin/logger.ts';
+import { createGatehouseFromConfig, openStore, type Backend } from '../backend.ts';
+import { loadConfigFile } from '../config/load.ts';
+import type { KnexStore } from '../store/knex-store.ts';
+import { KnexProviderStore } from '../store/provider-store.ts';
 
+// Commands print results; logs go to stderr at warn level so stdout stays machine-readable.
+const cliLogger = () => createLogger('warn');
+
+/** For commands that only read or write rows (tokens, policies): the database and nothing else. */
+export async function withStore<T>(configFile: string, fn: (store: KnexStore, config: ResolvedConfig) => Promise<T>): Promise<T> {
+  const config = loadConfigFile(configFile);
+  let store: KnexStore;
+  try {
+    store = await openStore(config, undefined, cliLogger());
+  } catch (e) {
+    throw describeStartError(e);
+  }
+  try {
+    return await fn(store, config);
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * For commands that run Gatehouse's rules (explain, approval, overrides): the whole backend, so
+ * sessions in Redis are reachable, but no dispatcher, sweeper or catalog watch.
+ */
 export async function withBackend<T>(configFile: string, fn: (backend: Backend) => Promise<T>): Promise<T> {
   const config = loadConfigFile(configFile);
-  // Commands print results; logs go to stderr at warn level so stdout stays machine-readable.
-  const logger = createLogger('warn');
   let backend: Backend;
   try {
-    backend = await createGatehouseFromConfig(config, { logger });
+    backend = await createGatehouseFromConfig(config, { logger: cliLogger(), background: false });
   } catch (e) {
     throw describeStartError(e);
   }
@@ -34,8 +61,15 @@ export function describeStartError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
 
-export async function findUserByEmailOrId(backend: Backend, emailOrId: string) {
-  const user = emailOrId.includes('@') ? await backend.store.findUserByEmail(emailOrId.toLowerCase()) : await backend.store.getUser(emailOrId);
+export async function findUserByEmailOrId(store: Pick<KnexStore, 'findUserByEmail' | 'getUser'>, emailOrId: string) {
+  const user = emailOrId.includes('@') ? await store.findUserByEmail(emailOrId.toLowerCase()) : await store.getUser(emailOrId);
   if (!user) throw new GatehouseError('ERR_NOT_FOUND', `no user "${emailOrId}"`);
   return user;
+}
+
+/** A provider id of the config file or of the run-time providers, or the error the CLI prints. */
+export async function checkProvider(config: ResolvedConfig, store: KnexStore, id: string): Promise<void> {
+  if (config.providers.some((p) => p.id === id)) return;
+  if (await new KnexProviderStore(store.knex, config.database.tablePrefix).getProvider(id)) return;
+  throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${id}"`);
 }

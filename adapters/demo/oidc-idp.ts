@@ -13,7 +13,7 @@ import type Provider from 'oidc-provider';
 import type { Adapter, AdapterPayload, Configuration, JWK, KoaContextWithOIDC } from 'oidc-provider';
 import type { NodeMiddleware } from '../../plugin/console/headers.ts';
 import { FAVICON_PATH, sendFavicon } from '../../plugin/console/favicon.ts';
-import { html, type Html } from '../../plugin/console/html.ts';
+import { html, trusted, type Html } from '../../plugin/console/html.ts';
 import { inlinePage, inlinePageHeaders, sendInlinePage } from '../../plugin/console/standalone.ts';
 
 export interface DemoUser {
@@ -41,6 +41,10 @@ export interface DemoOidcClient {
   redirectUris: string[];
   /** Default RS256; ES256 and PS256 work too (keys for both are made at start). */
   idTokenSignedResponseAlg?: JwsAlg;
+  /** Where this IdP posts logout tokens when a session it shares with the client ends. */
+  backchannelLogoutUri?: string;
+  /** Where the browser may be sent back after an RP-initiated logout. */
+  postLogoutRedirectUris?: string[];
 }
 
 export interface StartOidcIdpOptions {
@@ -142,6 +146,8 @@ export async function startOidcIdp(opts: StartOidcIdpOptions): Promise<DemoOidcI
       grant_types: ['authorization_code'],
       response_types: ['code'],
       id_token_signed_response_alg: c.idTokenSignedResponseAlg ?? 'RS256',
+      ...(c.backchannelLogoutUri ? { backchannel_logout_uri: c.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
+      ...(c.postLogoutRedirectUris ? { post_logout_redirect_uris: c.postLogoutRedirectUris } : {}),
     })),
     jwks: { keys: [keys.rsaJwk, keys.ecJwk] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
@@ -159,10 +165,28 @@ export async function startOidcIdp(opts: StartOidcIdpOptions): Promise<DemoOidcI
     },
     responseTypes: ['code'],
     pkce: { required: () => true },
-    features: { devInteractions: { enabled: false }, rpInitiatedLogout: { enabled: false } },
+    features: {
+      devInteractions: { enabled: false },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        // The IdP asks before it ends its session; `form` is oidc-provider's own (xsrf included).
+        logoutSource: (ctx: KoaContextWithOIDC, form: string) => {
+          headers(ctx.req, ctx.res, () => undefined);
+          ctx.type = 'html';
+          ctx.body = page('Sign out', html`${trusted(form)}<p>Sign out of the demo OIDC provider too?</p><button type="submit" form="op.logoutForm" name="logout" value="yes">Sign out</button>`);
+        },
+      },
+    },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy },
     ttl: { AccessToken: 600, AuthorizationCode: 60, ClientCredentials: 600, Grant: 3600, IdToken: 600, Interaction: 1800, RefreshToken: 3600, Session: 3600 },
     clientBasedCORS: () => false,
+    // Its relying parties are on loopback too: oidc-provider's guard against special-use addresses
+    // (its own dispatcher) would refuse every back-channel logout, so requests go without it.
+    fetch: (url, options) => {
+      const { dispatcher: _guard, ...rest } = options as RequestInit & { dispatcher?: unknown };
+      return globalThis.fetch(url, rest);
+    },
     renderError: (ctx: KoaContextWithOIDC, out) => {
       headers(ctx.req, ctx.res, () => undefined);
       ctx.type = 'html';

@@ -15,6 +15,7 @@ import { html, trusted, type Html } from '../../plugin/console/html.ts';
 import { inlinePage, inlinePageHeaders, sendInlinePage } from '../../plugin/console/standalone.ts';
 import { NS, attr, child, is, parseXml, text } from '../idp/saml-xml.ts';
 import { generateKeyPairAndCert } from './certs.ts';
+import { encryptAssertionIn, type EncryptOptions } from './saml-encrypt.ts';
 import type { KeyPairAndCert } from './certs.ts';
 
 export interface DemoUser {
@@ -83,6 +84,8 @@ export interface BuildResponseOptions {
   extraAssertion?: 'before' | 'after';
   /** Leaves the assertion out (an error response). */
   omitAssertion?: boolean;
+  /** Encrypts the (signed) assertion to the SP's certificate before the Response is signed. */
+  encrypt?: EncryptOptions;
   /** Alters the XML after signing (tampering, wrapping). */
   alterXml?: (xml: string) => string;
 }
@@ -105,6 +108,8 @@ export interface StartSamlIdpOptions {
   issuer: string;
   users: DemoUser[];
   keyPair?: KeyPairAndCert;
+  /** Every login's assertion encrypted this way (an SP that configured decryptionKey). */
+  encryptAssertions?: EncryptOptions;
 }
 
 const SIGNATURE_URI: Record<SignatureAlgorithm, string> = {
@@ -162,7 +167,7 @@ export async function startSamlIdp(opts: StartSamlIdpOptions): Promise<SamlIdp> 
       if (!user || (user.password !== undefined && user.password !== form.get('password'))) {
         return sendInlinePage(loginHeaders, req, res, 401, loginPage(form.get('SAMLRequest') ?? '', form.get('RelayState'), authn.spEntityId, opts.users, 'Unknown user or wrong password.'));
       }
-      const samlResponse = build({ user, acsUrl: authn.acsUrl, spEntityId: authn.spEntityId, inResponseTo: authn.id });
+      const samlResponse = build({ user, acsUrl: authn.acsUrl, spEntityId: authn.spEntityId, inResponseTo: authn.id, encrypt: opts.encryptAssertions });
       return sendInlinePage(autoPostHeaders(new URL(authn.acsUrl).origin), req, res, 200, autoPostPage(authn.acsUrl, samlResponse, form.get('RelayState')));
     }
     if (req.method === 'GET' && u.pathname === '/metadata') return send(res, 200, 'application/samlmetadata+xml', idpMetadata(opts.issuer, `${url}/sso`, keys.certPem));
@@ -231,6 +236,7 @@ function buildSignedResponse(o: BuildResponseOptions, idpIssuer: string, idpKeys
   const sign = o.sign ?? 'assertion';
   const algs = { signature: SIGNATURE_URI[o.signatureAlgorithm ?? 'rsa-sha256'], digest: DIGEST_URI[o.digestAlgorithm ?? 'sha256'] };
   if (!o.omitAssertion && (sign === 'assertion' || sign === 'both')) xml = signElement(xml, assertionId, true, key, algs);
+  if (!o.omitAssertion && o.encrypt) xml = encryptAssertionIn(xml, assertionId, o.encrypt);
   if (sign === 'response' || sign === 'both') xml = signElement(xml, responseId, responseIssuer !== null, key, algs);
   if (o.alterXml) xml = o.alterXml(xml);
   return Buffer.from(xml, 'utf8').toString('base64');

@@ -9,6 +9,7 @@ import type { ResolvedConfig } from '../../plugin/config/schema.ts';
 import { FAVICON_PATH, sendFavicon } from '../../plugin/console/favicon.ts';
 import { landingPage } from '../../plugin/console/pages/landing.ts';
 import { ConfigError } from '../../plugin/errors.ts';
+import { providerListings } from '../../plugin/http/discovery.ts';
 import { isHttps } from '../../plugin/http/https.ts';
 import { createGatehouseFromConfig, type Backend, type BackendOptions } from '../backend.ts';
 
@@ -45,7 +46,8 @@ export async function startGateway(config: ResolvedConfig, opts: BackendOptions 
   // Ahead of the session check: a pending user's browser asks for the icon too.
   app.get(FAVICON_PATH, sendFavicon);
   app.use(backend.gatehouse.router);
-  app.get('/', landingPage({ providers: () => [...backend.gatehouse.context.runtime.current().providers.values()].map((p) => p.config), store: backend.store, https: isHttps(backend.gatehouse.context) }));
+  const ctx = backend.gatehouse.context;
+  app.get('/', landingPage({ providers: () => providerListings(ctx), store: backend.store, https: isHttps(ctx) }));
   return {
     ...backend,
     url,

@@ -8,6 +8,7 @@ import type { OidcProviderConfig } from '../../plugin/config/schema.ts';
 import { ConfigError, GatehouseError } from '../../plugin/errors.ts';
 import type { FlowState, IdpAdapter, VerifiedAssertion } from '../../plugin/ports.ts';
 import { invalidAssertion, oauthErrorCode, stateMismatch, translateOidcError } from './oidc-errors.ts';
+import { createLogoutVerifier, endSessionUrl } from './oidc-logout.ts';
 
 export interface OidcAdapterDeps {
   /** Public base URL of the gateway; the redirect URI is `${baseUrl}/auth/${provider.id}/callback`. */
@@ -83,7 +84,7 @@ export function createOidcAdapter(provider: OidcProviderConfig, deps: OidcAdapte
     id,
     type: 'oidc',
 
-    async begin({ flow, returnTo }) {
+    async begin({ flow, returnTo, loginHint }) {
       const config = await configuration();
       const codeVerifier = client.randomPKCECodeVerifier();
       const login: PendingOidcLogin = { codeVerifier, state: client.randomState(), nonce: client.randomNonce(), returnTo, startedAt: now() };
@@ -96,6 +97,7 @@ export function createOidcAdapter(provider: OidcProviderConfig, deps: OidcAdapte
           nonce: login.nonce,
           code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
           code_challenge_method: 'S256',
+          ...(loginHint ? { login_hint: loginHint } : {}),
         });
       } catch (cause) {
         throw new GatehouseError('ERR_CONFIG_INVALID', `OIDC provider ${id}: cannot build the authorization URL`, { cause, details: { reason: 'authorization_endpoint_invalid', provider: id } });
@@ -158,8 +160,13 @@ export function createOidcAdapter(provider: OidcProviderConfig, deps: OidcAdapte
           else delete raw[claim];
         }
       }
-      return { subject: idClaims.sub, raw, returnTo: login.returnTo };
+      const sid = typeof idClaims.sid === 'string' ? idClaims.sid : undefined;
+      return { subject: idClaims.sub, raw, returnTo: login.returnTo, idpSession: { sid, idTokenHint: tokens.id_token } };
     },
+
+    verifyLogoutToken: createLogoutVerifier({ provider, configuration, customFetch: deps.customFetch, now }),
+
+    endSessionUrl: ({ session, postLogoutRedirectUri }) => endSessionUrl({ provider, configuration }, session, postLogoutRedirectUri),
   };
 }
 

@@ -2,26 +2,30 @@
  * The checks node-saml leaves to us (see docs/saml.md), in two steps:
  *
  * 1. `inspectResponse`, on the raw document before any signature work: shape only (one Response,
- *    exactly one Assertion and it is a direct child, Success status). It can only refuse.
+ *    exactly one Assertion or EncryptedAssertion and it is a direct child, Success status, the
+ *    encryption algorithms). It can only refuse.
  * 2. `checkSignedAssertion`, on the assertion re-parsed from the canonical bytes node-saml's
  *    signature check returned: Issuer, Recipient, validity window, Audience, NameID, InResponseTo.
  *    Identity is read from there and only from there, so a wrapped or commented copy elsewhere in
  *    the document can never be what we read.
  */
 import type { Document, Element } from '@xmldom/xmldom';
+import { checkEncryptedAssertion } from './saml-encryption.ts';
 import { samlReject } from './saml-errors.ts';
 import { CM_BEARER, NS, STATUS_SUCCESS, attr, child, children, descendants, is, text } from './saml-xml.ts';
 
 /** What the raw (possibly unsigned) Response element says; only used to refuse. */
 export interface ResponseShape {
   response: Element;
-  assertion: Element;
+  /** The plaintext assertion; undefined when it is encrypted (read only after decryption). */
+  assertion: Element | undefined;
+  encryptedAssertion: Element | undefined;
   destination: string | undefined;
   issuer: string | undefined;
   inResponseTo: string | undefined;
 }
 
-export function inspectResponse(doc: Document): ResponseShape {
+export function inspectResponse(doc: Document, opts: { decrypts: boolean }): ResponseShape {
   const response = doc.documentElement;
   if (!response || !is(response, NS.protocol, 'Response')) {
     throw samlReject('not_a_response', 'The SAMLResponse is not a SAML 2.0 protocol Response');
@@ -32,14 +36,23 @@ export function inspectResponse(doc: Document): ResponseShape {
     // Extensions, in another assertion, in a ds:Object) is the signature-wrapping pattern.
     throw samlReject('signature_wrapping', 'The SAML response holds an assertion outside its expected place (signature wrapping)');
   }
-  if (descendants(response, NS.assertion, 'EncryptedAssertion').length > 0) {
-    throw samlReject('encrypted_assertion_unsupported', 'Encrypted assertions are not supported; ask the IdP to sign without encrypting');
+  const encrypted = descendants(response, NS.assertion, 'EncryptedAssertion');
+  if (encrypted.length > 0 && !opts.decrypts) {
+    throw samlReject(
+      'encrypted_assertion_unsupported',
+      'The SAML assertion is encrypted and this provider has no decryptionKey: set decryptionKey and decryptionCert (docs/saml.md), or ask the IdP not to encrypt',
+    );
+  }
+  if (encrypted.some((a) => a.parentNode !== response)) {
+    throw samlReject('signature_wrapping', 'The SAML response holds an encrypted assertion outside its expected place (signature wrapping)');
   }
   checkStatus(response);
-  if (all.length > 1) throw samlReject('multiple_assertions', `The SAML response holds ${all.length} assertions; exactly one is accepted`);
+  const count = all.length + encrypted.length;
+  if (count > 1) throw samlReject('multiple_assertions', `The SAML response holds ${count} assertions; exactly one is accepted`);
   const assertion = all[0];
-  if (!assertion) throw samlReject('missing_assertion', 'The SAML response carries no assertion');
-  if (children(assertion, NS.assertion, 'Conditions').length !== 1) {
+  if (encrypted[0]) checkEncryptedAssertion(encrypted[0]);
+  else if (!assertion) throw samlReject('missing_assertion', 'The SAML response carries no assertion');
+  else if (children(assertion, NS.assertion, 'Conditions').length !== 1) {
     // Checked again on the signed copy; here it spares node-saml a TypeError on a missing one.
     throw samlReject('missing_conditions', 'The SAML assertion must carry exactly one Conditions element');
   }
@@ -47,6 +60,7 @@ export function inspectResponse(doc: Document): ResponseShape {
   return {
     response,
     assertion,
+    encryptedAssertion: encrypted[0],
     destination: attr(response, 'Destination'),
     issuer: issuerEl ? text(issuerEl).trim() : undefined,
     inResponseTo: attr(response, 'InResponseTo'),

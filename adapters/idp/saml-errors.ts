@@ -17,6 +17,8 @@ export type SamlRejectReason =
   | 'multiple_assertions'
   | 'signature_wrapping'
   | 'encrypted_assertion_unsupported'
+  | 'weak_encryption_algorithm'
+  | 'decryption_failed'
   | 'unsigned_assertion'
   | 'unsigned_response'
   | 'untrusted_signing_key'
@@ -81,7 +83,21 @@ export function classifySignature(target: Element, what: 'assertion' | 'response
 interface TranslateContext {
   response: Element;
   assertion: Element | undefined;
+  /** The response carried an EncryptedAssertion. */
+  encrypted: boolean;
   trustedCerts: string[];
+}
+
+/**
+ * An error of the decryption step (xml-encryption, OpenSSL, node-saml's check of the decrypted
+ * content). The answer is the same whatever went wrong, so it cannot serve as a padding oracle.
+ */
+function isDecryptionFailure(err: unknown, message: string): boolean {
+  const code = (err as { code?: unknown }).code;
+  return (
+    (typeof code === 'string' && code.startsWith('ERR_OSSL')) ||
+    /decrypt|unable to authenticate data|encryption algorithm|cant find encryption|EncryptedAssertion content|oaep|padding|invalid key length|invalid iv/i.test(message)
+  );
 }
 
 /** Maps an error thrown by node-saml's validatePostResponseAsync to our reason codes. */
@@ -92,6 +108,12 @@ export function translateLibraryError(err: unknown, ctx: TranslateContext): Gate
   const why = (reason: SamlRejectReason, human: string): GatehouseError => samlReject(reason, `${human} (${message})`, err);
 
   if (message === 'Invalid document signature') return classifySignature(ctx.response, 'response', ctx.trustedCerts);
+  if (message === 'Invalid signature from encrypted assertion') {
+    return samlReject('invalid_signature', 'The decrypted SAML assertion is not signed with the IdP certificate (unsigned, altered or another key)', err);
+  }
+  if (ctx.encrypted && isDecryptionFailure(err, message)) {
+    return samlReject('decryption_failed', "The encrypted SAML assertion could not be decrypted with this provider's decryptionKey", err);
+  }
   if (message === 'Invalid signature') {
     return ctx.assertion
       ? classifySignature(ctx.assertion, 'assertion', ctx.trustedCerts)
@@ -107,7 +129,6 @@ export function translateLibraryError(err: unknown, ctx: TranslateContext): Gate
   if (/audience/i.test(message)) return why('audience_mismatch', 'The SAML assertion is not meant for this service provider (Audience)');
   if (name === 'SamlStatusError') return why('status_not_success', 'The IdP answered with an error status');
   if (/missing SAML assertion/i.test(message)) return why('missing_assertion', 'The SAML response carries no assertion');
-  if (/decrypt|EncryptedAssertion/i.test(message)) return why('encrypted_assertion_unsupported', 'Encrypted assertions are not supported');
   if (/Error parsing|multiple conditions/i.test(message)) return why('malformed_assertion', 'The SAML assertion is malformed');
   return why('invalid_response', 'The SAML response was refused');
 }

@@ -2,7 +2,7 @@
  * SamlProviderConfig (what the user wrote) -> ResolvedSamlOptions (what the adapter trusts):
  * PEMs loaded from paths, certificates parsed once at start, the ACS URL fixed.
  */
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError } from '../../plugin/errors.ts';
 import type { SamlProviderConfig } from '../../plugin/config/schema.ts';
@@ -19,6 +19,9 @@ export interface ResolvedSamlOptions {
   idpCerts: string[];
   privateKey: string | undefined;
   publicCert: string | undefined;
+  /** Decrypts EncryptedAssertions; its certificate is published in the SP metadata. */
+  decryptionKey: string | undefined;
+  decryptionCert: string | undefined;
   wantAssertionsSigned: boolean;
   wantAuthnResponseSigned: boolean;
   acceptedClockSkewMs: number;
@@ -46,6 +49,15 @@ export function resolveSamlOptions(provider: SamlProviderConfig, baseUrl: string
   if ((privateKey === undefined) !== (publicCert === undefined)) {
     throw new ConfigError(at(privateKey === undefined ? 'privateKey' : 'publicCert'), 'privateKey and publicCert go together');
   }
+  const decryptionKey = provider.decryptionKey === undefined ? undefined : loadPrivateKey(provider.decryptionKey, at('decryptionKey'));
+  const decryptionCert = provider.decryptionCert === undefined ? undefined : loadCertificate(provider.decryptionCert, at('decryptionCert'));
+  if ((decryptionKey === undefined) !== (decryptionCert === undefined)) {
+    throw new ConfigError(at(decryptionKey === undefined ? 'decryptionKey' : 'decryptionCert'), 'decryptionKey and decryptionCert go together');
+  }
+  if (decryptionKey !== undefined && decryptionCert !== undefined && !samePublicKey(decryptionKey, decryptionCert)) {
+    // The IdP would encrypt to a key we cannot decrypt with: every login would fail.
+    throw new ConfigError(at('decryptionCert'), 'is not the certificate of decryptionKey');
+  }
   if (!provider.wantAssertionsSigned && !provider.wantAuthnResponseSigned) {
     // node-saml would still demand one signature; say so at start rather than at the first login.
     throw new ConfigError(at('wantAssertionsSigned'), 'at least one of wantAssertionsSigned and wantAuthnResponseSigned must be true');
@@ -59,6 +71,8 @@ export function resolveSamlOptions(provider: SamlProviderConfig, baseUrl: string
     idpCerts,
     privateKey,
     publicCert,
+    decryptionKey,
+    decryptionCert,
     wantAssertionsSigned: provider.wantAssertionsSigned,
     wantAuthnResponseSigned: provider.wantAuthnResponseSigned,
     acceptedClockSkewMs: provider.acceptedClockSkewMs,
@@ -78,6 +92,11 @@ function loadCertificate(value: string, path: string): string {
     throw new ConfigError(path, 'is not a valid X.509 certificate');
   }
   return pem;
+}
+
+function samePublicKey(privateKeyPem: string, certPem: string): boolean {
+  const der = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
+  return der(createPublicKey(privateKeyPem)).equals(der(new X509Certificate(certPem).publicKey));
 }
 
 function loadPrivateKey(value: string, path: string): string {

@@ -11,6 +11,7 @@ export const NS = {
   assertion: 'urn:oasis:names:tc:SAML:2.0:assertion',
   dsig: 'http://www.w3.org/2000/09/xmldsig#',
   metadata: 'urn:oasis:names:tc:SAML:2.0:metadata',
+  xenc: 'http://www.w3.org/2001/04/xmlenc#',
 } as const;
 
 export const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';

@@ -8,7 +8,7 @@ import { createClient } from 'redis';
 import type { Logger } from 'pino';
 import { dependencyMonitor } from '../../plugin/http/dependency-monitor.ts';
 import type { HealthCheck } from '../../plugin/http/health.ts';
-import { GatehouseError, isGatehouseError } from '../../plugin/errors.ts';
+import { ConfigError, GatehouseError, isGatehouseError } from '../../plugin/errors.ts';
 import { isDependencyDown, UNAVAILABLE_MESSAGE } from '../../plugin/http/unavailable.ts';
 
 export type RedisClient = ReturnType<typeof createClient>;
@@ -26,20 +26,42 @@ export function reconnectDelayMs(retries: number): number {
   return Math.min(retries * 100, 3_000);
 }
 
-/** Connects (the first connection must succeed) and keeps reconnecting after that. */
+/** Attempts at the first connection before the start gives up. */
+const FIRST_CONNECT_ATTEMPTS = 3;
+
+/**
+ * Connects and keeps reconnecting after that. The first connection must succeed within a few
+ * attempts: a start with Redis down fails with the key to check instead of waiting for ever.
+ */
 export async function connectRedis(opts: RedisOptions): Promise<RedisClient> {
+  let connected = false;
   const client = createClient({
     url: opts.url,
     disableOfflineQueue: true,
     commandOptions: { timeout: opts.commandTimeoutMs },
-    socket: { connectTimeout: opts.connectTimeoutMs, reconnectStrategy: reconnectDelayMs },
+    socket: {
+      connectTimeout: opts.connectTimeoutMs,
+      reconnectStrategy: (retries: number, cause: Error) => {
+        if (connected || retries < FIRST_CONNECT_ATTEMPTS - 1) return reconnectDelayMs(retries);
+        // The URL may hold a password: the message names the key, not its value.
+        const reason = (cause as { code?: string }).code ?? cause.message;
+        return new ConfigError('sessions.url', `Redis unreachable (${reason}) after ${FIRST_CONNECT_ATTEMPTS} attempts`);
+      },
+    },
   });
+  client.once('ready', () => (connected = true));
   const monitor = dependencyMonitor(opts.logger);
   // Without an error listener node-redis throws on connection errors. Every failed reconnect
   // attempt emits one; the monitor logs the first of an outage only.
   client.on('error', (err: unknown) => monitor.down('redis', err));
   client.on('ready', () => monitor.up('redis'));
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (e) {
+    // node-redis wraps what the strategy returned; the start reports our own error.
+    const own = (e as { originalError?: unknown }).originalError;
+    throw own instanceof ConfigError ? own : e;
+  }
   return client;
 }
 

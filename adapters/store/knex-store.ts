@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { idpLoggedOutAt, recordIdpLogout, type IdpLogoutEntry } from './idp-logouts.ts';
 import type {
   AllowlistEntry,
   ApiTokenKind,
@@ -465,6 +466,14 @@ export class KnexOps implements StoreOps {
     const external = this.revokeExternal.fn ? await this.revokeExternal.fn(userId) : 0;
     return n + external;
   }
+
+  recordIdpLogout(entry: IdpLogoutEntry): Promise<boolean> {
+    return recordIdpLogout(this.db, this.t('idp_logouts'), entry);
+  }
+
+  idpLoggedOutAt(provider: string, sid: string | null, subject: string): Promise<number | null> {
+    return idpLoggedOutAt(this.db, this.t('idp_logouts'), provider, sid, subject);
+  }
 }
 
 export class KnexStore extends KnexOps implements Store, SamlStateCache {
@@ -558,6 +567,7 @@ export class KnexStore extends KnexOps implements Store, SamlStateCache {
     await this.knex(this.t('saml_requests')).where('expires_at', '<=', at).delete();
     await this.knex(this.t('saml_assertions')).where('expires_at', '<=', at).delete();
     await this.knex(this.t('sessions')).where('expires_at', '<=', at).delete();
+    await this.knex(this.t('idp_logouts')).where('expires_at', '<=', at).delete();
   }
 
   close(): Promise<void> {

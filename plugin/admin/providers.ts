@@ -5,7 +5,7 @@
  * every instance (runtime.changed). Config-file providers are read-only here.
  */
 import type { ProviderConfig } from '../config/schema.ts';
-import { domainConflict } from '../config/parse.ts';
+import { discoverableOnlyProblem, findDomainClash } from '../config/domains.ts';
 import type { GatehouseContext } from '../context.ts';
 import { GatehouseError } from '../errors.ts';
 import { effectivePolicy } from '../login/gate.ts';
@@ -61,8 +61,12 @@ async function checked(ctx: GatehouseContext, candidate: ProviderConfig, replace
   refuseFilePaths(candidate);
   const current = ctx.runtime.current().providers;
   const others = [...current.values()].map((p) => p.config).filter((p) => p.id !== candidate.id);
-  const conflict = domainConflict([...others, candidate]);
-  if (conflict && conflict.index === others.length) throw invalid(`domains[${conflict.domainIndex}]`, conflict.message);
+  const offChooser = discoverableOnlyProblem(candidate);
+  if (offChooser) throw invalid('discoverableOnly', offChooser);
+  // The candidate comes last, so a domain it shares with another provider is reported at its own index.
+  const clash = findDomainClash([...others, candidate]);
+  const own = `providers[${others.length}].`;
+  if (clash?.path.startsWith(own)) throw invalid(clash.path.slice(own.length), clash.message);
   let prefix: string | null = null;
   const edit = (parts: SnapshotParts): SnapshotParts => {
     const stored = replace ? parts.stored.map((p) => (p.id === candidate.id ? candidate : p)) : [...parts.stored, candidate];

@@ -3,20 +3,8 @@
  */
 import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
+import { discoverableOnlyProblem, findDomainClash } from './domains.ts';
 import { configSchema, type ResolvedConfig } from './schema.ts';
-
-/** The first `domains` entry that a provider claims after an earlier one did (one provider per email domain). */
-export function domainConflict(providers: readonly { id: string; domains?: string[] | undefined }[]): { index: number; domainIndex: number; message: string } | null {
-  const owner = new Map<string, string>();
-  for (const [index, p] of providers.entries()) {
-    for (const [domainIndex, d] of (p.domains ?? []).entries()) {
-      const other = owner.get(d);
-      if (other !== undefined && other !== p.id) return { index, domainIndex, message: `domain "${d}" is claimed by provider "${other}" already` };
-      owner.set(d, p.id);
-    }
-  }
-  return null;
-}
 
 /** Renders a zod issue path as `providers[1].issuer`. */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
@@ -38,7 +26,8 @@ function firstIssue(error: z.ZodError): ConfigError {
 
 /**
  * Structural validation and defaults, then the checks across entries (unique provider and
- * organization ids); the mapping engines check roles and JMESPath when they are built at start.
+ * organization ids, email domains claimed once); the mapping engines check roles and JMESPath
+ * when they are built at start.
  */
 export function parseConfig(input: unknown): ResolvedConfig {
   const result = configSchema.safeParse(input);
@@ -54,12 +43,14 @@ export function parseConfig(input: unknown): ResolvedConfig {
     if (orgs.has(o.id)) throw new ConfigError(`organizations[${i}].id`, `duplicate organization id "${o.id}"`);
     orgs.add(o.id);
   });
-  const conflict = domainConflict(config.providers);
-  if (conflict) throw new ConfigError(`providers[${conflict.index}].domains[${conflict.domainIndex}]`, conflict.message);
   config.providers.forEach((p, i) => {
     if (p.organization !== undefined && !orgs.has(p.organization)) {
       throw new ConfigError(`providers[${i}].organization`, `unknown organization "${p.organization}"`);
     }
+    const offChooser = discoverableOnlyProblem(p);
+    if (offChooser) throw new ConfigError(`providers[${i}].discoverableOnly`, offChooser);
   });
+  const clash = findDomainClash(config.providers);
+  if (clash) throw new ConfigError(clash.path, clash.message);
   return config;
 }

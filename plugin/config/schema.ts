@@ -6,11 +6,11 @@
 import { z } from 'zod';
 import { FIRST_LOGIN_POLICIES, SYNC_MODES } from '../types.ts';
 import { webhookDeliverySchema } from '../webhooks/settings.ts';
+import { emailDomain } from './domains.ts';
 
 const DEFAULT_ROLES = ['owner', 'admin', 'viewer', 'member', 'contributor'];
 
 const policy = z.enum(FIRST_LOGIN_POLICIES);
-const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const stringList = z.array(z.string().min(1));
 
 const roleMapping = z
@@ -88,8 +88,14 @@ const providerBase = {
   trustEmail: z.boolean().optional(),
   /** The OIDC redirect URI / SAML ACS URL, when not `{server.baseUrl}/auth/{id}/callback`. */
   callbackUrl: z.string().url().optional(),
-  /** Email domains whose users this provider signs in (home-realm discovery); one provider per domain. */
-  domains: z.array(z.string().regex(DOMAIN, 'a lowercase domain name such as example.com')).optional(),
+  /** Sign-out here also ends the user's session at the IdP (OIDC RP-initiated logout). */
+  singleLogout: z.boolean().default(false),
+  /** Where the IdP sends the browser after that logout (default `{server.baseUrl}/`); register it at the IdP. */
+  postLogoutRedirectUri: z.string().url().optional(),
+  /** Email domains whose users the sign-in page sends to this provider (home-realm discovery). */
+  domains: z.array(emailDomain).optional(),
+  /** Left off the sign-in chooser: reached only through one of its `domains` (an organization's own IdP). */
+  discoverableOnly: z.boolean().optional(),
 };
 
 const oidcProvider = z
@@ -117,6 +123,12 @@ const samlProvider = z
     /** Our SP signing key (PEM or path), optional: signs AuthnRequests when set. */
     privateKey: z.string().optional(),
     publicCert: z.string().optional(),
+    /**
+     * Our SP encryption key pair (PEM or path), optional: the IdP encrypts assertions to
+     * `decryptionCert` (published in the SP metadata) and we decrypt with `decryptionKey`.
+     */
+    decryptionKey: z.string().optional(),
+    decryptionCert: z.string().optional(),
     wantAssertionsSigned: z.boolean().default(true),
     wantAuthnResponseSigned: z.boolean().default(false),
     acceptedClockSkewMs: z.number().int().min(0).default(5000),

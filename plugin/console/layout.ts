@@ -12,11 +12,12 @@ export interface Flash {
   text: string;
 }
 
-export type NavKey = 'waiting' | 'users' | 'policies' | 'allowlist' | 'scim-tokens' | 'admin-tokens' | 'webhooks' | 'audit' | 'explain';
+export type NavKey = 'waiting' | 'users' | 'organizations' | 'policies' | 'allowlist' | 'scim-tokens' | 'admin-tokens' | 'webhooks' | 'audit' | 'explain';
 
 const NAV: { key: NavKey; href: string; label: string }[] = [
   { key: 'waiting', href: '/admin/waiting-room', label: 'Waiting room' },
   { key: 'users', href: '/admin/users', label: 'IdP users' },
+  { key: 'organizations', href: '/admin/organizations', label: 'Organizations' },
   { key: 'policies', href: '/admin/policies', label: 'Login policies' },
   { key: 'allowlist', href: '/admin/allowlist', label: 'Allowlist' },
   { key: 'scim-tokens', href: '/admin/scim-tokens', label: 'SCIM tokens' },

@@ -10,6 +10,7 @@ import express, { Router, type NextFunction, type Request, type RequestHandler, 
 import type { AdminDeps } from '../admin/router.ts';
 import type { GatehouseContext } from '../context.ts';
 import { isGatehouseError } from '../errors.ts';
+import { providerListings } from '../http/discovery.ts';
 import { safeReturnTo } from '../http/return-to.ts';
 import { isDependencyDown, sendUnavailable } from '../http/unavailable.ts';
 import { createConsoleApi, sessionActor } from './api.ts';
@@ -18,12 +19,15 @@ import { createCsrf } from './csrf.ts';
 import { field, type ActionFn, type Env, type PageFn } from './env.ts';
 import { securityHeaders } from './headers.ts';
 import { html } from './html.ts';
-import { barePage, consolePage, type Flash, type NavKey, type View } from './layout.ts';
+import { barePage, consolePage, queryString, type Flash, type NavKey, type View } from './layout.ts';
 import * as access from './pages/access.ts';
 import { auditPage } from './pages/audit.ts';
 import { explainAction, explainFormPage } from './pages/explain.ts';
 import { isHttps } from '../http/https.ts';
 import { renderForbidden, renderSignIn } from './pages/public.ts';
+import * as orgs from './pages/organizations.ts';
+import * as lifecycle from './pages/user-lifecycle.ts';
+import { createUserAction, newUserPage } from './pages/user-new.ts';
 import * as users from './pages/users.ts';
 import * as webhooks from './pages/webhooks.ts';
 
@@ -58,8 +62,7 @@ export function createConsoleRouter(ctx: GatehouseContext, deps: ConsoleDeps = {
   c.get('/sign-in', (req, res) => {
     const u = req.gatehouseUser;
     if (u?.status === 'active' && u.instanceAdmin) return res.redirect(302, consoleReturnTo(req.query.returnTo));
-    const providers = [...ctx.runtime.current().providers.values()].map((p) => ({ id: p.config.id, label: p.config.displayName ?? p.config.id, type: p.config.type }));
-    res.type('html').send(renderSignIn(providers, consoleReturnTo(req.query.returnTo)));
+    res.type('html').send(renderSignIn(providerListings(ctx), consoleReturnTo(req.query.returnTo)));
   });
 
   // Who is asking: the console is for active instance admins only.
@@ -140,11 +143,22 @@ export function createConsoleRouter(ctx: GatehouseContext, deps: ConsoleDeps = {
   c.get('/', (_req, res) => res.redirect(302, `${CONSOLE_BASE}/waiting-room`));
   c.get('/waiting-room', page(users.waitingRoomPage));
   c.get('/users', page(users.usersPage));
+  c.get('/users/new', page(newUserPage));
+  c.post('/users/new', action(createUserAction, (req) => `/admin/users/new${queryString({ org: field(req, 'organization') })}`));
   c.get('/users/:id', page(users.userDetailPage));
+  c.post('/users/:id/deactivate', action(lifecycle.deactivateAction, userBack));
+  c.post('/users/:id/reactivate', action(lifecycle.reactivateAction, userBack));
+  c.get('/users/:id/delete', page(lifecycle.deleteConfirmPage));
+  c.post('/users/:id/delete', action(lifecycle.deleteAction, (req) => `${userBack(req)}/delete`));
   c.post('/users/:id/approve', action(users.approveAction, userBack));
   c.post('/users/:id/reject', action(users.rejectAction, userBack));
   c.post('/users/:id/overrides', action(users.addOverrideAction, (req) => `${userBack(req)}?org=${encodeURIComponent(field(req, 'organization') ?? '')}#manage-groups`));
   c.post('/users/:id/overrides/:overrideId/delete', action(users.removeOverrideAction, (req) => `${userBack(req)}#manage-groups`));
+
+  c.get('/organizations', page(orgs.organizationsPage));
+  c.post('/organizations', action(orgs.createOrganizationAction, to('/admin/organizations')));
+  c.post('/organizations/:id/roles', action(orgs.addNameAction('role'), to('/admin/organizations')));
+  c.post('/organizations/:id/groups', action(orgs.addNameAction('group'), to('/admin/organizations')));
 
   c.get('/policies', page(access.policiesPage));
   c.post('/providers/:id/policy', action(access.setPolicyAction, to('/admin/policies')));

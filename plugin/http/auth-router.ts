@@ -1,6 +1,6 @@
 /**
- * `/auth/*` of the standalone gateway: login start, IdP callback (OIDC redirect / SAML ACS),
- * logout and `/auth/me`; the SP metadata and the waiting room are routers of their own, which a
+ * `/auth/*` of the standalone gateway: home-realm discovery, login start, IdP callback (OIDC
+ * redirect / SAML ACS), logout and `/auth/me`; the SP metadata and the waiting room are routers of their own, which a
  * library user mounts one by one.
  */
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
@@ -12,8 +12,11 @@ import { isHttps } from './https.ts';
 import { sendTooManyRequests } from './rate-limit.ts';
 import { safeReturnTo } from './return-to.ts';
 import { sendWaitingRoom } from '../console/pages/public.ts';
+import { DISCOVERY_PATH } from '../console/pages/chooser.ts';
+import { discoveryHandler } from './discovery.ts';
 import { errorPage } from './pages.ts';
 import { setRetryAfter } from './unavailable.ts';
+import { idpEndSessionUrl } from './idp-logout.ts';
 import { WAITING_ROOM_PATH, wantsHtml } from './session.ts';
 
 function regenerate(req: Request): Promise<void> {
@@ -21,6 +24,11 @@ function regenerate(req: Request): Promise<void> {
 }
 function save(req: Request): Promise<void> {
   return new Promise((resolve, reject) => req.session.save((e: unknown) => (e ? reject(e) : resolve())));
+}
+
+/** The email typed on the chooser, passed on to the IdP as a hint; anything odd is dropped, never refused. */
+function loginHint(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length <= 320 && /^[^\s@]+@[^\s@]+$/.test(value) ? value : undefined;
 }
 
 export function createAuthRouter(ctx: GatehouseContext): Router {
@@ -38,13 +46,15 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
     return p;
   };
 
+  router.get(DISCOVERY_PATH, discoveryHandler(ctx));
+
   router.get('/auth/:provider/login', async (req, res, next) => {
     const p = providerOf(req, res);
     if (!p) return;
     try {
       // Other providers' (or tabs') pending logins in the same browser are kept.
       const flow = flows.read(req);
-      const start = await login.begin(p, flow, safeReturnTo(req.query.returnTo), req);
+      const start = await login.begin(p, flow, safeReturnTo(req.query.returnTo), req, loginHint(req.query.login_hint));
       if (!start.ok) return sendTooManyRequests(req, res, start.retryAfterSeconds);
       flows.write(res, flow);
       res.redirect(302, start.url);
@@ -73,7 +83,13 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
     try {
       // A fresh session id at login: no fixation.
       await regenerate(req);
-      req.session.gatehouse = { userId: result.user.id, provider: p.config.id, loginAt: ctx.now() };
+      const idp = outcome.idpSession;
+      req.session.gatehouse = {
+        userId: result.user.id,
+        provider: p.config.id,
+        loginAt: ctx.now(),
+        idp: { subject: outcome.claims.subject, sid: idp?.sid, idTokenHint: idp?.idTokenHint },
+      };
       await save(req);
     } catch (e) {
       // Committed, but the sign-in never reached the browser: audited as `session_failed`.
@@ -84,13 +100,22 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
   router.get('/auth/:provider/callback', callback);
   router.post('/auth/:provider/callback', form, callback);
 
-  router.post('/auth/logout', (req, res, next) => {
+  router.post('/auth/logout', async (req, res, next) => {
     const userId = req.gatehouseUser?.id;
+    const signedIn = req.session.gatehouse;
+    // RP-initiated logout: the IdP ends its own session too, when it offers that (docs/logout.md).
+    let endSession: string | null = null;
+    try {
+      endSession = signedIn ? await idpEndSessionUrl(ctx, signedIn) : null;
+    } catch (e) {
+      ctx.logger.warn({ err: e, provider: signedIn?.provider }, 'the IdP end-session URL could not be built; logging out here only');
+    }
     req.session.destroy((e: unknown) => {
       if (e) return next(e);
       res.clearCookie(ctx.config.sessions.cookieName, { path: '/' });
-      if (userId) ctx.logger.info({ userId }, 'logout');
-      if (wantsHtml(req)) res.redirect(302, '/');
+      if (userId) ctx.logger.info({ userId, idpLogout: endSession !== null }, 'logout');
+      if (wantsHtml(req)) res.redirect(302, endSession ?? '/');
+      else if (endSession) res.status(200).json({ endSessionUrl: endSession });
       else res.status(204).end();
     });
   });

@@ -11,6 +11,8 @@ export interface SessionUser {
   userId: string;
   provider: string;
   loginAt: number;
+  /** The IdP's side of the session, for logouts it announces or we ask it for (docs/logout.md). */
+  idp?: { subject: string; sid?: string | undefined; idTokenHint?: string | undefined } | undefined;
 }
 
 declare module 'express-session' {
@@ -58,9 +60,13 @@ export function sessionUser(ctx: GatehouseContext): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const s = req.session?.gatehouse;
     if (!s) return next();
-    ctx.store.getUserStatus(s.userId).then(async (status) => {
-      if (!status || status.status === 'deprovisioned' || status.status === 'rejected') {
-        ctx.logger.info({ userId: s.userId, status: status?.status ?? 'deleted' }, 'session ended: user no longer active');
+    // A session that knows its IdP session also asks whether the IdP announced its end since.
+    const loggedOutAt = s.idp ? ctx.store.idpLoggedOutAt(s.provider, s.idp.sid ?? null, s.idp.subject) : Promise.resolve(null);
+    Promise.all([ctx.store.getUserStatus(s.userId), loggedOutAt]).then(async ([status, logoutAt]) => {
+      const inactive = !status || status.status === 'deprovisioned' || status.status === 'rejected';
+      if (inactive || (logoutAt !== null && logoutAt >= s.loginAt)) {
+        if (inactive) ctx.logger.info({ userId: s.userId, status: status?.status ?? 'deleted' }, 'session ended: user no longer active');
+        else ctx.logger.info({ userId: s.userId, provider: s.provider }, 'session ended: the IdP logged the user out');
         await destroy(req);
         res.clearCookie(ctx.config.sessions.cookieName, { path: '/' });
         req.gatehouseUser = undefined;

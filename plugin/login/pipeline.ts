@@ -10,7 +10,7 @@ import type { GatehouseContext, ProviderRuntime } from '../context.ts';
 import { classifyLoginFailure, type CommittedLogin, type LoginRefusalReason } from '../http/login-failure.ts';
 import { countAttempt } from '../http/rate-limit.ts';
 import { noteDependencyDown } from '../http/unavailable.ts';
-import type { FlowState } from '../ports.ts';
+import type { FlowState, IdpSession } from '../ports.ts';
 import { provisionLogin, type LoginResult } from '../provisioning/login.ts';
 import { pinned } from '../runtime/state.ts';
 import type { Claims } from '../types.ts';
@@ -46,7 +46,9 @@ export function loginOutcomeOf(result: Pick<LoginResult, 'pending' | 'created' |
 }
 
 /** How a callback ended: a committed login, or a failure that was audited. */
-export type LoginOutcome = { ok: true; provider: string; result: LoginResult; claims: Claims; returnTo: string | undefined } | LoginFailed;
+export type LoginOutcome =
+  | { ok: true; provider: string; result: LoginResult; claims: Claims; returnTo: string | undefined; idpSession: IdpSession | undefined }
+  | LoginFailed;
 
 /** The login, start and finish, for whichever HTTP side drives it. */
 export interface LoginPipeline {
@@ -56,7 +58,7 @@ export interface LoginPipeline {
    * Starts a login at the IdP: the URL to send the browser to (its state kept in `flow`), or a
    * refusal when the client has spent its budget of login starts (`rateLimits.loginStart`).
    */
-  begin(provider: ProviderRuntime, flow: FlowState, returnTo: string, client: IncomingMessage): Promise<LoginStart>;
+  begin(provider: ProviderRuntime, flow: FlowState, returnTo: string, client: IncomingMessage, loginHint?: string): Promise<LoginStart>;
   /** Finishes a login at the callback. Never throws: every failure is an audited outcome. */
   complete(provider: ProviderRuntime, flow: FlowState, input: CallbackInput): Promise<LoginOutcome>;
   /**
@@ -100,11 +102,11 @@ export function createLoginPipeline(ctx: GatehouseContext): LoginPipeline {
       return failed;
     },
     provider: (id) => ctx.runtime.current().providers.get(id) ?? null,
-    async begin(p, flow, returnTo, client) {
+    async begin(p, flow, returnTo, client, loginHint) {
       // Every start counts (each writes a pending request): one budget for the gateway and Passport.
       const limit = await countAttempt(ctx, client, 'loginStart');
       if (limit.limited) return { ok: false, retryAfterSeconds: limit.retryAfterSeconds };
-      return { ok: true, url: await p.adapter.begin({ flow, returnTo }) };
+      return { ok: true, url: await p.adapter.begin({ flow, returnTo, ...(loginHint ? { loginHint } : {}) }) };
     },
     async complete(p, flow, input) {
       const started = process.hrtime.bigint();
@@ -120,7 +122,7 @@ export function createLoginPipeline(ctx: GatehouseContext): LoginPipeline {
         const result = await provisionLogin(fixed, claims);
         label = loginOutcomeOf(result);
         ctx.logger.info({ provider, userId: result.user.id, outcome: label }, 'login');
-        return { ok: true, provider, result, claims, returnTo: assertion.returnTo };
+        return { ok: true, provider, result, claims, returnTo: assertion.returnTo, idpSession: assertion.idpSession };
       } catch (e) {
         const failed = await fail(provider, claims, e, null);
         label = failed.reason;

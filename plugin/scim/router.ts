@@ -1,7 +1,7 @@
 /**
  * The SCIM 2.0 server (RFC 7644) as one plain node:http request handler for everything under
- * `config.scim.basePath`: discovery without auth, then bearer auth, then the body, then one set of
- * routes per registry entry, `/.search` and `/Bulk`. It takes no framework on the hot path: the
+ * `config.scim.basePath`: discovery without auth, then bearer auth, then the body, then its turn
+ * at the gate (gate.ts), then the route (routes.ts). It takes no framework on the hot path: the
  * standalone gateway hands it SCIM requests before Express sees them, and an Express app can mount
  * it as ordinary middleware (it calls `next()` for paths outside the base path). Every
  * authenticated request is audited with the token's name: writes inside their transaction,
@@ -10,19 +10,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatehouseContext } from '../context.ts';
 import type { ApiHandler } from '../http/api-handler.ts';
+import { logFailure } from '../http/unavailable.ts';
 import { createScimAuditLog, type ScimAuditLog } from './audit-log.ts';
 import { authenticate } from './auth.ts';
-import { runBulk } from './bulk.ts';
 import { requestContext, type ScimRequestContext } from './context.ts';
-import { DEFAULT_LIMITS, allSchemas, resourceTypeDocuments, schemaDocument, serviceProviderConfig, type ScimLimits } from './discovery.ts';
-import { errorHeaders, isScimError, scimError, scimErrorBody, toScimError, type ScimError } from './errors.ts';
-import { logFailure } from '../http/unavailable.ts';
-import { etagOf, parsePrecondition, parseQuery, preconditionMatches, readJsonBody, sendScim, sendScimJson } from './http.ts';
+import { DEFAULT_LIMITS, type ScimLimits } from './discovery.ts';
+import { isScimError, scimError, toScimError, type ScimError } from './errors.ts';
+import { createGate } from './gate.ts';
+import { parseQuery, readJsonBody } from './http.ts';
 import type { ScimStore } from './ports.ts';
-import { isDefaultProjection, parseProjection, project } from './project.ts';
-import { listResponse, listResponseJson, parseListRequest, parseSearchBody, type ListRequest } from './query.ts';
-import { RESOURCE_TYPES, type ResourceType } from './registry.ts';
-import type { WriteResult } from './resources/types.ts';
+import { createScimRoutes, sendScimError as sendError, type Call } from './routes.ts';
 
 export interface ScimRouterDeps {
   scim: ScimStore;
@@ -43,99 +40,14 @@ export interface ScimRouterDeps {
  */
 export type ScimHandler = ApiHandler;
 
-/** What a handler sees of one request. */
-interface Call {
-  req: IncomingMessage;
-  res: ServerResponse;
-  method: string;
-  /** Path below the base path, as sent (`/Users/abc`). */
-  path: string;
-  query: Record<string, unknown>;
-  body: unknown;
-}
-
 function normalizeBasePath(p: string): string {
   const trimmed = `/${p.replace(/^\/+|\/+$/g, '')}`;
   return trimmed === '/' ? '' : trimmed;
 }
 
-function versionOf(resource: Record<string, unknown>): number | null {
-  const v = (resource.meta as { version?: unknown } | undefined)?.version;
-  const m = typeof v === 'string' ? /"(\d+)"/.exec(v) : null;
-  return m ? Number(m[1]) : null;
-}
-
-function hasProjection(query: Record<string, unknown>): boolean {
-  return 'attributes' in query || 'excludedAttributes' in query;
-}
-
-function decodeSegment(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
-
 function firstHeader(v: string | string[] | undefined): string | undefined {
   const one = Array.isArray(v) ? v[0] : v;
   return one?.split(',')[0]?.trim() || undefined;
-}
-
-type Handler = (rc: ScimRequestContext, call: Call) => Promise<void>;
-
-/** The routes of one request, resolved from its method and path (case-insensitive, like the RFC's examples). */
-interface Resolved {
-  action: string;
-  /** Writes audit themselves inside their transaction. */
-  writes: boolean;
-  run: Handler;
-}
-
-/**
- * At most `limit` calls of `fn` at once, the others started in arrival order. With a synchronous
- * database driver a request's work is one run of CPU between its awaits; letting sixteen such
- * requests interleave makes every one of them finish at the end of the batch, where taking them in
- * turn, in arrival order, answers the first one first: the same throughput, a flat latency.
- */
-export function createGate(limit: number, opts: { holdMs?: number; onSlow?: () => void } = {}): <T>(fn: () => Promise<T>) => Promise<T> {
-  const holdMs = opts.holdMs ?? 10_000;
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  const release = () => {
-    // The slot passes to the next waiter (active stays the same) or is freed. The hand-over waits
-    // for the event loop's next turn, so requests that arrived meanwhile are read and queued
-    // behind it rather than after a whole chain of waiters run back to back.
-    const next = waiting.shift();
-    if (next) setImmediate(next);
-    else active--;
-  };
-  // No limit: no turns either (a driver that waits on the network gains from requests overlapping).
-  if (!Number.isFinite(limit)) return (fn) => fn();
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    else {
-      // Even a free slot is taken on the loop's next turn: a poll phase that read sixteen requests
-      // would otherwise run them all back to back before reading the ones sent meanwhile.
-      active++;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-    // A run that hangs (a session store that stopped answering) gives its slot up after holdMs,
-    // so one stuck request never stops the others; it goes on, outside the gate.
-    let released = false;
-    const timer = setTimeout(() => {
-      released = true;
-      opts.onSlow?.();
-      release();
-    }, holdMs);
-    timer.unref();
-    try {
-      return await fn();
-    } finally {
-      clearTimeout(timer);
-      if (!released) release();
-    }
-  };
 }
 
 export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): ScimHandler {
@@ -156,8 +68,7 @@ export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): S
     return `${proto}://${host}${basePath}`;
   };
 
-  const sendError = (res: ServerResponse, e: ScimError) =>
-    sendScim(res, e.status, scimErrorBody(e), { ...errorHeaders(e.status), ...e.headers });
+  const { discovery, resolve, unrouted } = createScimRoutes({ limits, audit, now: ctx.now, baseUrlOf });
 
   const count = (action: string, status: number) => ctx.metrics.scimRequests.inc({ action, status: String(status) });
 
@@ -175,169 +86,6 @@ export function createScimRouter(ctx: GatehouseContext, deps: ScimRouterDeps): S
     });
   };
 
-  // ------------------------------------------------------------ discovery (no auth, RFC 7644 §4)
-  const discovery = (call: Call, segments: string[]): boolean => {
-    if (call.method !== 'GET' && call.method !== 'HEAD') return false;
-    const [first, second, extra] = segments.map((s) => s.toLowerCase());
-    if (extra !== undefined) return false;
-    const { req, res } = call;
-    if (first === 'serviceproviderconfig' && second === undefined) {
-      sendScim(res, 200, serviceProviderConfig(baseUrlOf(req), limits));
-      return true;
-    }
-    // A discovery collection, or one of its documents by id (case-insensitive).
-    const collection = (docs: Record<string, unknown>[], noun: string) => {
-      if (second === undefined) return sendScim(res, 200, listResponse(docs.length, 1, docs));
-      const doc = docs.find((d) => String(d.id).toLowerCase() === second);
-      if (doc) sendScim(res, 200, doc);
-      else sendError(res, scimError.notFound(`${noun} "${decodeSegment(segments[1] as string).slice(0, 200)}" not found.`));
-    };
-    if (first === 'schemas') {
-      collection(allSchemas().map((s) => schemaDocument(s, baseUrlOf(req))), 'Schema');
-      return true;
-    }
-    if (first === 'resourcetypes') {
-      collection(resourceTypeDocuments(baseUrlOf(req)), 'ResourceType');
-      return true;
-    }
-    return false;
-  };
-
-  // ------------------------------------------------------------ resources, one set per registry entry
-  const sendList = async (rc: ScimRequestContext, type: ResourceType, request: ListRequest, res: ServerResponse) => {
-    if (type.ops.listJson && isDefaultProjection(request.projection)) {
-      const { total, items } = await type.ops.listJson(rc, request);
-      return sendScimJson(res, 200, listResponseJson(total, request.startIndex, items));
-    }
-    const { total, resources } = await type.ops.list(rc, request);
-    sendScim(res, 200, listResponse(total, request.startIndex, resources.map((x) => project(type.schema, x, request.projection))));
-  };
-  const sendWritten = (rc: ScimRequestContext, call: Call, type: ResourceType, result: WriteResult, status: number) => {
-    const headers: Record<string, string> = { ETag: etagOf(result.version), Location: `${rc.baseUrl}${type.endpoint}/${result.id}` };
-    const projection = parseProjection(type.schema, call.query.attributes, call.query.excludedAttributes);
-    sendScim(call.res, status, project(type.schema, result.resource, projection), headers);
-  };
-
-  const resourceRoute = (type: ResourceType, method: string, id: string | null): Resolved | null => {
-    const act = (verb: string) => `scim.${type.noun}.${verb}`;
-    if (id === null) {
-      if (method === 'GET' || method === 'HEAD') return { action: act('list'), writes: false, run: (rc, c) => sendList(rc, type, parseListRequest(type.schema, c.query), c.res) };
-      if (method === 'POST') return { action: act('create'), writes: true, run: async (rc, c) => sendWritten(rc, c, type, await type.ops.create(rc, c.body), 201) };
-      return null;
-    }
-    if (method === 'POST' && id === '.search') return { action: act('search'), writes: false, run: (rc, c) => sendList(rc, type, parseSearchBody(type.schema, c.body), c.res) };
-    switch (method) {
-      case 'GET':
-      case 'HEAD':
-        return {
-          action: act('get'),
-          writes: false,
-          run: async (rc, c) => {
-            const projection = parseProjection(type.schema, c.query.attributes, c.query.excludedAttributes);
-            const resource = await type.ops.get(rc, id, projection);
-            const version = versionOf(resource);
-            const headers: Record<string, string> = version === null ? {} : { ETag: etagOf(version) };
-            const ifNoneMatch = parsePrecondition(c.req.headers['if-none-match']);
-            if (ifNoneMatch !== null && version !== null && preconditionMatches(ifNoneMatch, version)) return sendScim(c.res, 304, undefined, headers);
-            sendScim(c.res, 200, project(type.schema, resource, projection), headers);
-          },
-        };
-      case 'PUT':
-        return {
-          action: act('replace'),
-          writes: true,
-          run: async (rc, c) => sendWritten(rc, c, type, await type.ops.replace(rc, id, c.body, parsePrecondition(c.req.headers['if-match'])), 200),
-        };
-      case 'PATCH':
-        return {
-          action: act('patch'),
-          writes: true,
-          run: async (rc, c) => {
-            const projection = hasProjection(c.query) ? parseProjection(type.schema, c.query.attributes, c.query.excludedAttributes) : null;
-            sendWritten(rc, c, type, await type.ops.patch(rc, id, c.body, parsePrecondition(c.req.headers['if-match']), projection), 200);
-          },
-        };
-      case 'DELETE':
-        return {
-          action: act('delete'),
-          writes: true,
-          run: async (rc, c) => {
-            await type.ops.remove(rc, id, parsePrecondition(c.req.headers['if-match']));
-            sendScim(c.res, 204);
-          },
-        };
-      default:
-        return null;
-    }
-  };
-
-  // Root search across resource types: each type where the filter applies, concatenated.
-  const rootSearch: Handler = async (rc, c) => {
-    const parsed: { type: ResourceType; request: ListRequest }[] = [];
-    let firstError: unknown = null;
-    for (const type of RESOURCE_TYPES) {
-      try {
-        parsed.push({ type, request: parseSearchBody(type.schema, c.body) });
-      } catch (e) {
-        firstError ??= e;
-      }
-    }
-    if (parsed.length === 0) throw firstError;
-    const first = parsed[0] as { request: ListRequest };
-    let skip = first.request.query.offset;
-    let room = first.request.query.limit;
-    let total = 0;
-    const resources: Record<string, unknown>[] = [];
-    for (const { type, request } of parsed) {
-      const count = await type.ops.list(rc, { ...request, query: { ...request.query, offset: 0, limit: 0 } });
-      total += count.total;
-      if (room > 0 && skip < count.total) {
-        const page = await type.ops.list(rc, { ...request, query: { ...request.query, offset: skip, limit: room } });
-        resources.push(...page.resources.map((x) => project(type.schema, x, request.projection)));
-        room -= page.resources.length;
-      }
-      skip = Math.max(0, skip - count.total);
-    }
-    sendScim(c.res, 200, listResponse(total, first.request.startIndex, resources));
-  };
-
-  const bulk: Handler = async (rc, c) => {
-    const body = await runBulk(rc, c.body, limits, (event) => {
-      // Successful writes audited themselves; failed ones are audited here, like any failed request.
-      if (event.error) {
-        audit.record({
-          at: ctx.now(),
-          action: `scim.${event.noun ?? 'bulk'}.${event.method.toLowerCase()}`,
-          outcome: 'error',
-          actor: rc.actor,
-          provider: rc.token.provider,
-          reason: event.error.message,
-          details: { tokenId: rc.token.id, bulk: true, path: event.path, status: event.error.status },
-        });
-      }
-    });
-    sendScim(c.res, 200, body);
-  };
-
-  const resolve = (method: string, segments: string[]): Resolved | null => {
-    const first = (segments[0] ?? '').toLowerCase();
-    if (segments.length === 1 && method === 'POST') {
-      if (first === '.search') return { action: 'scim.search', writes: false, run: rootSearch };
-      if (first === 'bulk') return { action: 'scim.bulk', writes: false, run: bulk };
-    }
-    if (segments.length > 2) return null;
-    const type = RESOURCE_TYPES.find((t) => t.endpoint.slice(1).toLowerCase() === first);
-    if (!type) return null;
-    return resourceRoute(type, method, segments.length === 2 ? decodeSegment(segments[1] as string) : null);
-  };
-
-  const unrouted = (call: Call): ScimError => {
-    const lower = call.path.toLowerCase();
-    const known = RESOURCE_TYPES.some((t) => lower.startsWith(t.endpoint.toLowerCase()));
-    return known
-      ? scimError.methodNotAllowed(`${call.method} is not supported on ${call.path.slice(0, 200)}.`)
-      : scimError.notFound(`No SCIM endpoint at ${call.path.slice(0, 200)}.`);
-  };
 
   /** Authenticates, reads the body, then takes its turn at the gate to run. */
   const serve = async (call: Call, segments: string[]): Promise<void> => {

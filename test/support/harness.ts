@@ -65,6 +65,8 @@ export interface HarnessOptions {
   oidcFetch?: typeof fetch;
   /** Gateway options (a logger that records, extra login hooks...); the harness's IdP adapters win. */
   gateway?: Omit<BackendOptions, 'idps'>;
+  /** Where the OIDC IdP posts logout tokens (default: the gateway's back-channel logout endpoint). */
+  oidcBackchannelUri?: (gatewayUrl: string) => string;
 }
 
 export function baseConfig(p: { oidcIssuer: string; samlEntryPoint: string; samlIssuer: string; samlCert: string; db: TestDatabase }): ConfigInput {
@@ -115,7 +117,15 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const gatewayPort = await freePort();
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const oidc = await startOidcIdp({
-    clients: [{ clientId: 'gatehouse', clientSecret: 'test-secret', redirectUris: [`${gatewayUrl}/auth/${OIDC_ID}/callback`] }],
+    clients: [
+      {
+        clientId: 'gatehouse',
+        clientSecret: 'test-secret',
+        redirectUris: [`${gatewayUrl}/auth/${OIDC_ID}/callback`],
+        backchannelLogoutUri: opts.oidcBackchannelUri?.(gatewayUrl) ?? `${gatewayUrl}/auth/${OIDC_ID}/backchannel-logout`,
+        postLogoutRedirectUris: [`${gatewayUrl}/`],
+      },
+    ],
     users: oidcUsers,
     alwaysPromptLogin: true,
   });

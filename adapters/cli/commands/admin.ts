@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { addOverride, removeOverride } from '../../../plugin/admin/overrides.ts';
 import { mintToken, publicToken } from '../../../plugin/tokens.ts';
-import { findUserByEmailOrId, withBackend } from '../context.ts';
+import { findUserByEmailOrId, withBackend, withStore } from '../context.ts';
 
 const ACTOR = 'cli';
 
@@ -14,8 +14,8 @@ export function registerAdminCommands(program: Command): void {
     .requiredOption('--config <file>', 'config file')
     .requiredOption('--name <name>', 'a name to recognize the token by (shown in the audit log as admin-token:<name>)')
     .action(async (opts: { config: string; name: string }) => {
-      await withBackend(opts.config, async (b) => {
-        const minted = await mintToken(b.store, { kind: 'admin', name: opts.name, actor: ACTOR });
+      await withStore(opts.config, async (store) => {
+        const minted = await mintToken(store, { kind: 'admin', name: opts.name, actor: ACTOR });
         process.stdout.write(`${minted.token}\n`);
         process.stderr.write(`admin token "${minted.name}" (id ${minted.id}) minted; it is shown only this once\n`);
       });
@@ -25,8 +25,8 @@ export function registerAdminCommands(program: Command): void {
     .description('list admin API tokens (never the token itself)')
     .requiredOption('--config <file>', 'config file')
     .action(async (opts: { config: string }) => {
-      await withBackend(opts.config, async (b) => {
-        for (const t of (await b.store.listApiTokens('admin')).map(publicToken)) {
+      await withStore(opts.config, async (store) => {
+        for (const t of (await store.listApiTokens('admin')).map(publicToken)) {
           process.stdout.write(`${t.id}\t${t.name}\t${t.hint}\t${t.revokedAt ? `revoked ${t.revokedAt}` : 'active'}\n`);
         }
       });
@@ -37,9 +37,9 @@ export function registerAdminCommands(program: Command): void {
     .argument('<id>', 'token id (from list)')
     .requiredOption('--config <file>', 'config file')
     .action(async (id: string, opts: { config: string }) => {
-      await withBackend(opts.config, async (b) => {
-        if (!(await b.store.revokeApiToken('admin', id, Date.now()))) throw new Error(`no active admin token "${id}"`);
-        await b.store.audit({ action: 'admin_token.revoke', actor: ACTOR, details: { tokenId: id } });
+      await withStore(opts.config, async (store) => {
+        if (!(await store.revokeApiToken('admin', id, Date.now()))) throw new Error(`no active admin token "${id}"`);
+        await store.audit({ action: 'admin_token.revoke', actor: ACTOR, details: { tokenId: id } });
         process.stdout.write(`revoked ${id}\n`);
       });
     });
@@ -56,7 +56,7 @@ export function registerAdminCommands(program: Command): void {
     .action(async (user: string, opts: { config: string; organization: string; role?: string; group?: string }) => {
       if (opts.role === undefined && opts.group === undefined) throw new Error('give --role, --group or both');
       await withBackend(opts.config, async (b) => {
-        const u = await findUserByEmailOrId(b, user);
+        const u = await findUserByEmailOrId(b.store, user);
         const rows = await addOverride(b.gatehouse.context, u.id, { organization: opts.organization, role: opts.role, group: opts.group }, ACTOR);
         for (const m of rows) process.stdout.write(`${m.id}\t${m.organization}\t${m.kind}\t${m.name}\n`);
       });
@@ -67,9 +67,9 @@ export function registerAdminCommands(program: Command): void {
     .argument('<user>', 'email or user id')
     .requiredOption('--config <file>', 'config file')
     .action(async (user: string, opts: { config: string }) => {
-      await withBackend(opts.config, async (b) => {
-        const u = await findUserByEmailOrId(b, user);
-        for (const m of (await b.store.listMemberships(u.id)).filter((x) => x.source === 'override')) {
+      await withStore(opts.config, async (store) => {
+        const u = await findUserByEmailOrId(store, user);
+        for (const m of (await store.listMemberships(u.id)).filter((x) => x.source === 'override')) {
           process.stdout.write(`${m.id}\t${m.organization}\t${m.kind}\t${m.name}\n`);
         }
       });
@@ -82,7 +82,7 @@ export function registerAdminCommands(program: Command): void {
     .requiredOption('--config <file>', 'config file')
     .action(async (user: string, overrideId: string, opts: { config: string }) => {
       await withBackend(opts.config, async (b) => {
-        const u = await findUserByEmailOrId(b, user);
+        const u = await findUserByEmailOrId(b.store, user);
         const row = await removeOverride(b.gatehouse.context, u.id, overrideId, ACTOR);
         process.stdout.write(`removed ${row.organization} ${row.kind} ${row.name}\n`);
       });

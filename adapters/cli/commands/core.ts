@@ -1,7 +1,6 @@
 /** serve, migrate, explain, policy set, users approve|reject. */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { GatehouseError } from '../../../plugin/errors.ts';
 import { createClaimsNormalizer } from '../../../plugin/login/claims.ts';
 import { setPolicy } from '../../../plugin/login/gate.ts';
 import { catalogFrom, createMappingEngines } from '../../../plugin/mapping/index.ts';
@@ -12,7 +11,7 @@ import { loadConfigFile } from '../../config/load.ts';
 import { startGateway } from '../../gateway/server.ts';
 import { migrate, openDatabase } from '../../store/database.ts';
 import { KnexStore } from '../../store/knex-store.ts';
-import { describeStartError, findUserByEmailOrId, withBackend } from '../context.ts';
+import { checkProvider, describeStartError, findUserByEmailOrId, withBackend, withStore } from '../context.ts';
 
 
 export function registerCoreCommands(program: Command): void {
@@ -85,9 +84,9 @@ export function registerCoreCommands(program: Command): void {
     .argument('<policy>', FIRST_LOGIN_POLICIES.join(' | '))
     .action(async (value: string, opts: { config: string; provider: string }) => {
       if (!(FIRST_LOGIN_POLICIES as readonly string[]).includes(value)) throw new Error(`unknown policy "${value}" (expected ${FIRST_LOGIN_POLICIES.join(', ')})`);
-      await withBackend(opts.config, async (b) => {
-        if (!b.gatehouse.context.runtime.current().providers.has(opts.provider)) throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${opts.provider}"`);
-        await setPolicy(b.store, opts.provider, value as FirstLoginPolicy, 'cli');
+      await withStore(opts.config, async (store, config) => {
+        await checkProvider(config, store, opts.provider);
+        await setPolicy(store, opts.provider, value as FirstLoginPolicy, 'cli');
         process.stdout.write(`${opts.provider}: firstLoginPolicy = ${value}\n`);
       });
     });
@@ -101,7 +100,7 @@ export function registerCoreCommands(program: Command): void {
       .requiredOption('--config <file>', 'config file')
       .action(async (email: string, opts: { config: string }) => {
         await withBackend(opts.config, async (b) => {
-          const user = await findUserByEmailOrId(b, email);
+          const user = await findUserByEmailOrId(b.store, email);
           const fn = action === 'approve' ? approveUser : rejectUser;
           const updated = await fn(b.gatehouse.context, user.id, 'cli');
           process.stdout.write(`${updated.email ?? updated.id}: ${updated.status}\n`);

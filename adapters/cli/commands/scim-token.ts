@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { GatehouseError } from '../../../plugin/errors.ts';
 import { mintToken, publicToken } from '../../../plugin/tokens.ts';
-import { withBackend } from '../context.ts';
+import { checkProvider, withStore } from '../context.ts';
 
 const ACTOR = 'cli';
 
@@ -15,11 +15,9 @@ export function registerScimTokenCommand(program: Command): void {
     .requiredOption('--name <name>', 'a name to recognize the token by, e.g. okta-prod (audit actor scim:<name>)')
     .option('--provider <id>', 'scope the token to a provider: its SCIM pushes use that provider\'s mapping rules')
     .action(async (opts: { config: string; name: string; provider?: string }) => {
-      await withBackend(opts.config, async (b) => {
-        if (opts.provider !== undefined && !b.gatehouse.context.runtime.current().providers.has(opts.provider)) {
-          throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${opts.provider}"`);
-        }
-        const minted = await mintToken(b.store, { kind: 'scim', name: opts.name, provider: opts.provider ?? null, actor: ACTOR });
+      await withStore(opts.config, async (store, config) => {
+        if (opts.provider !== undefined) await checkProvider(config, store, opts.provider);
+        const minted = await mintToken(store, { kind: 'scim', name: opts.name, provider: opts.provider ?? null, actor: ACTOR });
         process.stdout.write(`${minted.token}\n`);
         const scope = minted.provider ? ` for provider "${minted.provider}"` : '';
         process.stderr.write(`SCIM token "${minted.name}" (id ${minted.id})${scope} minted; it is shown only this once: store it in your IdP now\n`);
@@ -31,8 +29,8 @@ export function registerScimTokenCommand(program: Command): void {
     .requiredOption('--config <file>', 'config file')
     .option('--json', 'print JSON')
     .action(async (opts: { config: string; json?: boolean }) => {
-      await withBackend(opts.config, async (b) => {
-        const tokens = (await b.store.listApiTokens('scim')).map(publicToken);
+      await withStore(opts.config, async (store) => {
+        const tokens = (await store.listApiTokens('scim')).map(publicToken);
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(tokens, null, 2)}\n`);
           return;
@@ -49,9 +47,9 @@ export function registerScimTokenCommand(program: Command): void {
     .argument('<id>', 'token id (from list)')
     .requiredOption('--config <file>', 'config file')
     .action(async (id: string, opts: { config: string }) => {
-      await withBackend(opts.config, async (b) => {
-        if (!(await b.store.revokeApiToken('scim', id, Date.now()))) throw new GatehouseError('ERR_NOT_FOUND', `no active SCIM token "${id}"`);
-        await b.store.audit({ action: 'scim_token.revoke', actor: ACTOR, details: { tokenId: id } });
+      await withStore(opts.config, async (store) => {
+        if (!(await store.revokeApiToken('scim', id, Date.now()))) throw new GatehouseError('ERR_NOT_FOUND', `no active SCIM token "${id}"`);
+        await store.audit({ action: 'scim_token.revoke', actor: ACTOR, details: { tokenId: id } });
         process.stdout.write(`revoked ${id}\n`);
       });
     });

@@ -8,7 +8,7 @@ import { createSecretBox } from '../../../plugin/runtime/secret-box.ts';
 import { ConfigError } from '../../../plugin/errors.ts';
 import { encryptionKeys } from '../../backend.ts';
 import { KnexProviderStore } from '../../store/provider-store.ts';
-import { withBackend } from '../context.ts';
+import { withStore } from '../context.ts';
 
 export function registerSecretsCommand(program: Command): void {
   const secrets = program.command('secrets').description('provider secrets stored encrypted at rest (secrets.encryptionKey)');
@@ -17,16 +17,15 @@ export function registerSecretsCommand(program: Command): void {
     .description('re-encrypt every stored provider secret with the first key of secrets.encryptionKey')
     .requiredOption('--config <file>', 'config file')
     .action(async (opts: { config: string }) => {
-      await withBackend(opts.config, async (b) => {
-        const config = b.gatehouse.context.config;
+      await withStore(opts.config, async (db, config) => {
         const box = createSecretBox(encryptionKeys(config));
         if (!box.enabled) throw new ConfigError('secrets.encryptionKey', 'no key configured: nothing to rotate to');
-        const store = new KnexProviderStore(b.knex, config.database.tablePrefix);
+        const store = new KnexProviderStore(db.knex, config.database.tablePrefix);
         let moved = 0;
         for (const row of await store.listProviders()) {
           if (Object.values(row.secrets).every((s) => box.keyIdOf(s) === box.currentKeyId)) continue;
           await store.updateProvider(resealed(row, box));
-          await b.store.audit({ action: 'provider.secrets.rotate', actor: 'cli', provider: row.id, details: { keyId: box.currentKeyId } });
+          await db.audit({ action: 'provider.secrets.rotate', actor: 'cli', provider: row.id, details: { keyId: box.currentKeyId } });
           moved++;
         }
         process.stdout.write(`${moved} provider(s) re-encrypted with key ${box.currentKeyId ?? ''}\n`);

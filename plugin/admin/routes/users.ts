@@ -3,6 +3,7 @@ import type { GatehouseContext } from '../../context.ts';
 import { GatehouseError } from '../../errors.ts';
 import { summarizeMemberships } from '../../http/current-user.ts';
 import { approveUser, rejectUser } from '../../provisioning/approval.ts';
+import { deactivateUser, deleteUser, reactivateUser } from '../lifecycle.ts';
 import { addOverride, removeOverride } from '../overrides.ts';
 import { route, type RouteDef } from '../registry.ts';
 import { createUserBody, listUsersQuery, overrideBody } from '../schemas.ts';
@@ -81,6 +82,39 @@ export function userRoutes(ctx: GatehouseContext): RouteDef[] {
       async handler({ params, actor }) {
         await rejectUser(ctx, params.id ?? '', actor.label);
         return { body: await detail(params.id ?? '') };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/users/{id}/deactivate',
+      tag: TAG,
+      summary: 'Deactivate a user (status `deprovisioned`, as SCIM `active: false`): logins refused, sessions ended at once',
+      responses: { 200: { description: 'The user', schema: 'UserDetail' }, 404: 'No such user', 409: 'Already deactivated, or your own account' },
+      async handler({ params, actor }) {
+        await deactivateUser(ctx, params.id ?? '', actor);
+        return { body: await detail(params.id ?? '') };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/users/{id}/reactivate',
+      tag: TAG,
+      summary: 'Reactivate a deactivated user (status `active`; memberships were kept)',
+      responses: { 200: { description: 'The user', schema: 'UserDetail' }, 404: 'No such user', 409: 'Not deactivated' },
+      async handler({ params, actor }) {
+        await reactivateUser(ctx, params.id ?? '', actor);
+        return { body: await detail(params.id ?? '') };
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/users/{id}',
+      tag: TAG,
+      summary: 'Delete a user with their identities, memberships and sessions (the audit trail stays)',
+      responses: { 204: 'Deleted', 404: 'No such user', 409: 'Your own account' },
+      async handler({ params, actor }) {
+        await deleteUser(ctx, params.id ?? '', actor);
+        return { status: 204 };
       },
     }),
     route({

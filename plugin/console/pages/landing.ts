@@ -1,34 +1,27 @@
 /**
- * The standalone gateway's start page (`GET /`): signed out, one sign-in link per provider;
- * signed in, who you are and your memberships. The console's look and security headers.
+ * The standalone gateway's start page (`GET /`): signed out, the sign-in chooser (email for
+ * home-realm discovery, then the listed providers); signed in, who you are and your
+ * memberships. The console's look and security headers.
  */
 import type { RequestHandler } from 'express';
 import { summarizeMemberships } from '../../http/current-user.ts';
 import type { StoreOps } from '../../ports.ts';
 import type { RequestUser } from '../../http/session.ts';
+import { chooserProviders, type ProviderListing } from '../../login/home-realm.ts';
 import { html } from '../html.ts';
 import { inlinePage, inlinePageHeaders, sendInlinePage } from '../standalone.ts';
-
-export interface LandingProvider {
-  id: string;
-  displayName?: string | undefined;
-  type: string;
-}
+import { chooserBody } from './chooser.ts';
 
 export interface LandingDeps {
-  /** The providers in force now (config file and run time). */
-  providers: () => readonly LandingProvider[];
+  /** The providers as they are now (read per request). */
+  providers: () => Iterable<ProviderListing>;
   store: Pick<StoreOps, 'getUser' | 'listMemberships'>;
   /** Served over https (HSTS, upgrade-insecure-requests). */
   https: boolean;
 }
 
-function signedOut(providers: readonly LandingProvider[]): string {
-  const links = providers.map(
-    (p) =>
-      html`<li><a class="button" href="/auth/${encodeURIComponent(p.id)}/login">Sign in with ${p.displayName ?? p.id}</a> <span class="muted">(${p.type.toUpperCase()})</span></li>`,
-  );
-  return inlinePage('Sign in', html`<h1>Gatehouse</h1><p>You are not signed in. Choose your identity provider:</p><ul class="stack">${links}</ul>`);
+function signedOut(providers: Iterable<ProviderListing>): string {
+  return inlinePage('Sign in', html`<h1>Gatehouse</h1><p>You are not signed in.</p>${chooserBody(chooserProviders(providers), { returnTo: '/' })}`);
 }
 
 async function signedIn(u: RequestUser, store: LandingDeps['store']): Promise<string> {

@@ -6,9 +6,11 @@ import type { Request, Response } from 'express';
 import type { GatehouseContext } from '../../context.ts';
 import { isHttps } from '../../http/https.ts';
 import type { NodeMiddleware } from '../headers.ts';
+import { chooserProviders, type ProviderListing } from '../../login/home-realm.ts';
 import { html } from '../html.ts';
 import { barePage } from '../layout.ts';
 import { inlinePage, inlinePageHeaders, sendInlinePage } from '../standalone.ts';
+import { chooserBody } from './chooser.ts';
 
 /** How often the waiting room looks again (a pending session may only reach this page). */
 const WAITING_ROOM_REFRESH_S = 30;
@@ -42,23 +44,13 @@ export function sendWaitingRoom(req: Request, res: Response, ctx: GatehouseConte
   sendInlinePage(headers, req, res, 200, renderWaitingRoom(ctx.config.waitingRoom.message));
 }
 
-export interface SignInProvider {
-  id: string;
-  label: string;
-  type: string;
-}
-
-/** The sign-in chooser: one link per provider, coming back to `returnTo` (a console path). */
-export function renderSignIn(providers: SignInProvider[], returnTo: string): string {
-  const links = providers.map(
-    (p) =>
-      html`<li><a class="button" href="/auth/${encodeURIComponent(p.id)}/login?returnTo=${encodeURIComponent(returnTo)}">Sign in with ${p.label}</a> <span class="muted">(${p.type.toUpperCase()})</span></li>`,
-  );
+/** The console's sign-in: the chooser of the listed providers, coming back to `returnTo` (a console path). */
+export function renderSignIn(providers: Iterable<ProviderListing>, returnTo: string): string {
   return barePage(
     'Sign in',
     html`<h1>Sign in to the admin console</h1>
-<p>The console is for instance admins. Choose your identity provider:</p>
-<ul class="stack">${links}</ul>`,
+<p>The console is for instance admins.</p>
+${chooserBody(chooserProviders(providers), { returnTo })}`,
   );
 }
 

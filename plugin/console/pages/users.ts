@@ -7,6 +7,7 @@ import { badge, consolePage, csrfInput, options, postButton, queryString } from 
 import type { Organization, UserDetail, UserPage, UserView } from '../views.ts';
 import { defaultSortDir, type SortDir, type UserSort } from '../../ports.ts';
 import { USER_STATUSES } from '../../types.ts';
+import { accountSection } from './user-lifecycle.ts';
 
 
 export function displayName(u: UserView): string {
@@ -78,7 +79,7 @@ export const usersPage: PageFn = async (env) => {
   );
   return consolePage(
     env.view,
-    { title: 'IdP users', active: 'users', lead: 'Everyone who signed in through an identity provider, was provisioned by SCIM or added by hand.' },
+    { title: 'IdP users', active: 'users', lead: html`Everyone who signed in through an identity provider, was provisioned by SCIM or <a href="/admin/users/new">added by hand</a>.` },
     html`<form class="filters" method="get" action="/admin/users" role="search" aria-label="Filter users">
 <label>Search <input type="search" name="q" size="30" value="${filter.q ?? ''}" placeholder="email, username or name"></label>
 <label>Status <select name="status"><option value="">any</option>${options(USER_STATUSES.map((s) => ({ value: s, label: s.replace('_', ' ') })), filter.status)}</select></label>
@@ -162,6 +163,7 @@ export const userDetailPage: PageFn = async (env) => {
 <table><caption class="sr-only">Memberships</caption><thead><tr><th scope="col">Organization</th><th scope="col">Kind</th><th scope="col">Name</th><th scope="col">Source</th><th scope="col">Mapper / set by</th><th scope="col">Since</th></tr></thead>
 <tbody>${memberships.length ? memberships : html`<tr><td colspan="6" class="muted">No membership.</td></tr>`}</tbody></table>
 ${manageGroups(env, detail, organizations, actor)}
+${accountSection(env, u)}
 <p><a href="/admin/audit${queryString({ user: u.id })}">Audit entries of this user</a></p>`,
   );
 };

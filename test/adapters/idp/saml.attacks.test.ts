@@ -2,7 +2,6 @@
  * Forged and tampered SAML responses: each is refused with ERR_INVALID_ASSERTION and its own
  * `details.reason`. Responses come from the demo IdP's `buildResponse`, signed at run time.
  */
-import { inflateRawSync } from 'node:zlib';
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import type { Element } from '@xmldom/xmldom';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -10,16 +9,9 @@ import { generateKeyPairAndCert } from '../../../adapters/demo/certs.ts';
 import { startSamlIdp } from '../../../adapters/demo/saml-idp.ts';
 import type { BuildResponseOptions, DemoUser, SamlIdp } from '../../../adapters/demo/saml-idp.ts';
 import { createSamlAdapter } from '../../../adapters/idp/saml.ts';
-import { providerSchema } from '../../../plugin/config/schema.ts';
-import type { SamlProviderConfig } from '../../../plugin/config/schema.ts';
-import { GatehouseError } from '../../../plugin/errors.ts';
-import type { FlowState, IdpAdapter, VerifiedAssertion } from '../../../plugin/ports.ts';
 import { createMemorySamlCache } from '../../support/memory-saml-cache.ts';
+import { ACS, BASE, IDP, SP, reasonOf, samlProvider, startLogin as startSamlLogin, type Login } from '../../support/saml-sp.ts';
 
-const BASE = 'http://127.0.0.1:3999';
-const SP = 'urn:gatehouse:sp';
-const IDP = 'urn:example:idp';
-const ACS = `${BASE}/auth/corp-saml/callback`;
 const ASSERTION_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
 const DSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
 const ALICE: DemoUser = { username: 'alice', email: 'alice@example.com', groups: ['developers', 'compliance-team'] };
@@ -33,58 +25,7 @@ afterAll(async () => {
   await idp.close();
 });
 
-function provider(over: Record<string, unknown> = {}): SamlProviderConfig {
-  const p = providerSchema.parse({ id: 'corp-saml', type: 'saml', entryPoint: idp.entryPoint, idpIssuer: IDP, idpCert: idp.certPem, issuer: SP, ...over });
-  if (p.type !== 'saml') throw new TypeError('not saml');
-  return p;
-}
-
-/** A started login: the adapter, the browser's flow, and the AuthnRequest ID and RelayState. */
-interface Login {
-  adapter: IdpAdapter;
-  flow: FlowState;
-  requestId: string;
-  relayState: string;
-  /** Builds a response to this login (override anything) and posts it to the adapter. */
-  post(o?: Partial<BuildResponseOptions>): Promise<VerifiedAssertion>;
-  postRaw(samlResponse: string): Promise<VerifiedAssertion>;
-  /** Posts without this browser's flow state or RelayState (as if the cookie was lost). */
-  postUnbound(o?: Partial<BuildResponseOptions>): Promise<VerifiedAssertion>;
-}
-
-async function startLogin(over: Record<string, unknown> = {}): Promise<Login> {
-  const adapter = createSamlAdapter(provider(over), { baseUrl: BASE, keyPath: 'providers[0]', cache: createMemorySamlCache() });
-  const flow: FlowState = {};
-  const url = new URL(await adapter.begin({ flow, returnTo: '/home' }));
-  const request = inflateRawSync(Buffer.from(url.searchParams.get('SAMLRequest') ?? '', 'base64')).toString('utf8');
-  const requestId = /\bID="([^"]+)"/.exec(request)?.[1] ?? '';
-  const relayState = url.searchParams.get('RelayState') ?? '';
-  const postRaw = (SAMLResponse: string) => adapter.complete({ flow, method: 'POST', url: new URL(ACS), body: { SAMLResponse, RelayState: relayState } });
-  const build = (o: Partial<BuildResponseOptions>) => idp.buildResponse({ user: ALICE, acsUrl: ACS, spEntityId: SP, inResponseTo: requestId, ...o });
-  return {
-    adapter,
-    flow,
-    requestId,
-    relayState,
-    postRaw,
-    post: (o = {}) => postRaw(build(o)),
-    postUnbound: (o = {}) => adapter.complete({ flow: {}, method: 'POST', url: new URL(ACS), body: { SAMLResponse: build(o) } }),
-  };
-}
-
-async function reasonOf(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(GatehouseError);
-    const g = e as GatehouseError;
-    expect(g.code).toBe('ERR_INVALID_ASSERTION');
-    expect(g.status).toBe(401);
-    expect(g.message.length).toBeGreaterThan(10);
-    return g.details?.reason;
-  }
-  throw new Error('expected the response to be refused');
-}
+const startLogin = (over: Record<string, unknown> = {}) => startSamlLogin(idp, ALICE, over);
 
 /** DOM surgery on a signed response (for wrapping attacks). */
 function rewrite(fn: (root: Element) => void): (xml: string) => string {
@@ -301,7 +242,7 @@ describe('SAML response checks', () => {
       rememberAssertion: async (p: string, id: string, exp: number) => ((calls.remember = [p, id, exp]), inner.rememberAssertion(p, id, exp)),
     };
     const t0 = Date.now();
-    const adapter = createSamlAdapter(provider({ requestIdExpirationPeriodMs: 600_000 }), { baseUrl: BASE, keyPath: 'providers[0]', cache, now: () => t0 });
+    const adapter = createSamlAdapter(samlProvider(idp, { requestIdExpirationPeriodMs: 600_000 }), { baseUrl: BASE, keyPath: 'providers[0]', cache, now: () => t0 });
     await adapter.begin({ flow: {}, returnTo: '/' });
     expect(calls.save?.[0]).toBe('corp-saml');
     expect(calls.save?.[2]).toBe(t0 + 600_000);

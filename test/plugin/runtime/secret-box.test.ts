@@ -6,7 +6,7 @@ import { fromRow, resealed, toRow } from '../../../plugin/runtime/stored-provide
 
 const OLD = 'old-key-0123456789-0123456789-0123456789';
 const NEW = 'new-key-9876543210-9876543210-9876543210';
-const provider = { id: 'p1', type: 'oidc' as const, issuer: 'https://idp.example.com', clientId: 'c', clientSecret: 's3cret', scopes: ['openid'], idTokenSignedResponseAlg: 'RS256', claims: {}, firstLoginPolicy: 'allow' as const };
+const provider = { id: 'p1', type: 'oidc' as const, issuer: 'https://idp.example.com', clientId: 'c', clientSecret: 's3cret', scopes: ['openid'], idTokenSignedResponseAlg: 'RS256', claims: {}, firstLoginPolicy: 'allow' as const, singleLogout: false };
 
 describe('secret box', () => {
   it('seals to a ciphertext naming its key, which opens only in the same context', () => {

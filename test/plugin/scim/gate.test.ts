@@ -3,7 +3,7 @@
  * the event loop (so requests read meanwhile queue behind it), and a failing run frees its slot.
  */
 import { describe, expect, it } from 'vitest';
-import { createGate } from '../../../plugin/scim/router.ts';
+import { createGate } from '../../../plugin/scim/gate.ts';
 
 describe('createGate', () => {
   it('runs one at a time in arrival order, each on its own turn of the event loop', async () => {

@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import { exactStrings, type Migration } from './migration.ts';
 
 export const providers: Migration = {
-  name: '006_providers',
+  name: '007_providers',
   async up(db: Knex, p: string) {
     await db.schema.createTable(`${p}providers`, (t) => {
       exactStrings(db, t);
