@@ -74,6 +74,9 @@ describe.each(DB_KINDS)('run-time providers on %s', (kind) => {
 
     const list = (await call('GET', '/providers')).json<{ providers: { id: string; source: string }[] }>();
     expect(list.providers.map((p) => `${p.id}:${p.source}`)).toEqual(['corp-oidc:config', 'corp-saml:config', `${RT}:database`]);
+    // Home-realm discovery routes its domain to it at once.
+    const discovered = await new Agent().get(`${h.url}/auth/discover?email=someone%40example.com`);
+    expect(discovered.text).toContain(`url=/auth/${RT}/login?login_hint=`);
     const explained = await call('POST', '/explain', { provider: RT, claims: { sub: 'x', email: 'x@example.com', groups: ['home-lab', 'admin'] } });
     expect(explained.json()).toMatchObject({ provider: RT, entitlements: [{ organization: 'home-lab', roles: ['Admin'] }] });
   });
@@ -129,7 +132,8 @@ describe.each(DB_KINDS)('run-time providers on %s', (kind) => {
     await bad({ ...base, provisioning: { rules: { organizations: { 'home-lab': { organization: "contains(groups, 'x'" } } } } }, 'provisioning.rules.organizations.home-lab.organization', /position \d+/);
     await bad({ ...base, provisioning: { rules: { organizations: { 'home-lab': { roles: { fixed: ['Boss'] } } } } } }, 'provisioning.rules.organizations.home-lab.roles.fixed[0]', /role "Boss" does not exist/);
     await bad({ ...base, domains: ['example.org', 'example.com'] }, 'domains[1]', /claimed by provider "rt-oidc"/);
-    await bad({ ...base, domains: ['Example.COM'] }, 'domains[0]', /lowercase domain/);
+    await bad({ ...base, domains: ['Example.COM'] }, 'domains[0]', /lower case/);
+    await bad({ ...base, discoverableOnly: true }, 'discoverableOnly', /needs domains/);
     await bad({ ...base, issuer: 'not a url' }, 'issuer', /URL/i);
     await bad({ ...base, idTokenSignedResponseAlg: 'HS256' }, 'idTokenSignedResponseAlg', /not supported/);
     await bad({ ...base, claims: { groups: 'groups[' } }, 'claims.groups', /./);
