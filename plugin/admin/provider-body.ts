@@ -4,8 +4,8 @@
  * are dropped, and a secret shown as `{"set": true}` keeps the stored value.
  */
 import type { ProviderRuntime } from '../context.ts';
-import { GatehouseError } from '../errors.ts';
 import type { SamlMetadataReader } from './probe.ts';
+import { invalidField } from './validation.ts';
 import { SECRET_FIELDS, withoutSecrets } from '../runtime/stored-providers.ts';
 
 /** Fields a provider's view adds to the config shape (never part of a saved provider). */
@@ -60,7 +60,7 @@ export function providerBodyPreparer(reader: SamlMetadataReader | undefined) {
       facts = await reader(body.metadataUrl, body.allowPrivateNetwork === true);
     } catch (e) {
       const message = `the IdP metadata could not be read: ${e instanceof Error ? e.message : String(e)}`;
-      throw new GatehouseError('ERR_VALIDATION', `metadataUrl: ${message}`, { details: { field: 'metadataUrl', issues: [{ field: 'metadataUrl', message }] } });
+      throw invalidField('metadataUrl', message);
     }
     const found = { entryPoint: facts.ssoUrl ?? undefined, idpIssuer: facts.entityId ?? undefined, idpCert: facts.signingCertificates.length ? facts.signingCertificates : undefined };
     const filled = { ...body };

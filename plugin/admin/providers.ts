@@ -14,7 +14,7 @@ import type { SecretBox } from '../runtime/secret-box.ts';
 import type { SnapshotParts } from '../runtime/snapshot.ts';
 import { openSecrets, SECRET_FIELDS, toRow } from '../runtime/stored-providers.ts';
 import { changedKeys, providerView } from './provider-body.ts';
-import { fieldError } from './validation.ts';
+import { fieldError, invalidField } from './validation.ts';
 
 /** What the provider routes need beyond the context. */
 export interface RuntimeProviders {
@@ -38,10 +38,6 @@ export async function getProvider(ctx: GatehouseContext, deps: RuntimeProviders 
   return providerView(p, await effectivePolicy(ctx.store, id, p.config.firstLoginPolicy), row ?? null);
 }
 
-function invalid(field: string, message: string): GatehouseError {
-  return new GatehouseError('ERR_VALIDATION', `${field}: ${message}`, { details: { field, issues: [{ field, message }] } });
-}
-
 /**
  * The config file may name PEM files by path; a body sent over HTTP may not: reading the
  * server's files on an API caller's say-so would let it probe them (and the errors say which exist).
@@ -50,9 +46,9 @@ function refuseFilePaths(p: ProviderConfig): void {
   if (p.type !== 'saml') return;
   const isPem = (v: string) => v.includes('-----BEGIN') || /^[A-Za-z0-9+/\s]{64,}={0,2}\s*$/.test(v);
   const certs = Array.isArray(p.idpCert) ? p.idpCert.map((v, i) => [`idpCert[${i}]`, v] as const) : [['idpCert', p.idpCert] as const];
-  const keyed = [...certs, ['privateKey', p.privateKey] as const, ['publicCert', p.publicCert] as const];
+  const keyed = [...certs, ...(['privateKey', 'publicCert', 'decryptionKey', 'decryptionCert'] as const).map((f) => [f, p[f]] as const)];
   for (const [field, value] of keyed) {
-    if (value !== undefined && !isPem(value)) throw invalid(field, 'must be PEM here (file paths are for the config file only)');
+    if (value !== undefined && !isPem(value)) throw invalidField(field, 'must be PEM here (file paths are for the config file only)');
   }
 }
 
@@ -62,11 +58,11 @@ async function checked(ctx: GatehouseContext, candidate: ProviderConfig, replace
   const current = ctx.runtime.current().providers;
   const others = [...current.values()].map((p) => p.config).filter((p) => p.id !== candidate.id);
   const offChooser = discoverableOnlyProblem(candidate);
-  if (offChooser) throw invalid('discoverableOnly', offChooser);
+  if (offChooser) throw invalidField('discoverableOnly', offChooser);
   // The candidate comes last, so a domain it shares with another provider is reported at its own index.
   const clash = findDomainClash([...others, candidate]);
   const own = `providers[${others.length}].`;
-  if (clash?.path.startsWith(own)) throw invalid(clash.path.slice(own.length), clash.message);
+  if (clash?.path.startsWith(own)) throw invalidField(clash.path.slice(own.length), clash.message);
   let prefix: string | null = null;
   const edit = (parts: SnapshotParts): SnapshotParts => {
     const stored = replace ? parts.stored.map((p) => (p.id === candidate.id ? candidate : p)) : [...parts.stored, candidate];
@@ -107,7 +103,7 @@ async function storedOr409(ctx: GatehouseContext, deps: RuntimeProviders, id: st
 }
 
 export async function replaceProvider(ctx: GatehouseContext, deps: RuntimeProviders, id: string, body: ProviderConfig, actor: string): Promise<Record<string, unknown>> {
-  if (body.id !== id) throw invalid('id', `"${body.id}" differs from the path's "${id}" (an id cannot change)`);
+  if (body.id !== id) throw invalidField('id', `"${body.id}" differs from the path's "${id}" (an id cannot change)`);
   const { row: previous, before } = await storedOr409(ctx, deps, id);
   const row = toRow(body, deps.box, ctx.now(), previous);
   // The check runs on the provider as it will be, with a kept secret in place (and opened).

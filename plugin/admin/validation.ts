@@ -27,6 +27,11 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
   throw new GatehouseError('ERR_VALIDATION', `${first.field}: ${first.message}`, { details: { field: first.field, issues } });
 }
 
+/** A 400 naming `field`, in the shape parseInput's are. */
+export function invalidField(field: string, message: string): GatehouseError {
+  return new GatehouseError('ERR_VALIDATION', `${field}: ${message}`, { details: { field, issues: [{ field, message }] } });
+}
+
 /** A config error about field `providers[index].x` of the candidate, as a 400 naming `x`. */
 export function fieldError(e: unknown, prefix: string | null): unknown {
   if (!(e instanceof ConfigError)) return e;
@@ -35,7 +40,7 @@ export function fieldError(e: unknown, prefix: string | null): unknown {
   if (prefix !== null && (field === prefix || field.startsWith(`${prefix}.`) || field.startsWith(`${prefix}[`))) {
     field = field.slice(prefix.length).replace(/^\./, '') || '(body)';
   }
-  return new GatehouseError('ERR_VALIDATION', `${field}: ${message}`, { details: { field, issues: [{ field, message }] } });
+  return invalidField(field, message);
 }
 
 export function adminErrorHandler(logger: Logger): ErrorRequestHandler {

@@ -1,5 +1,5 @@
 /**
- * Secrets at rest (OIDC client secrets, SP private keys): AES-256-GCM under keys from the config
+ * Secrets at rest (OIDC client secrets, SAML SP signing and decryption keys): AES-256-GCM under keys from the config
  * (`secrets.encryptionKey`, a string or a list: the first seals, all open). Each ciphertext names
  * the id of its key, so a rotation adds the new key first and keeps the old one until
  * `gatehouse secrets rotate` has sealed everything again. The provider id and field name are the

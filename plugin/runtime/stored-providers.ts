@@ -8,7 +8,7 @@ import type { StoredProviderRow } from './ports.ts';
 import type { SecretBox } from './secret-box.ts';
 
 /** The fields of a provider that are secrets: never returned, logged or audited. */
-export const SECRET_FIELDS = { oidc: ['clientSecret'], saml: ['privateKey'] } as const satisfies Record<ProviderConfig['type'], readonly string[]>;
+export const SECRET_FIELDS = { oidc: ['clientSecret'], saml: ['privateKey', 'decryptionKey'] } as const satisfies Record<ProviderConfig['type'], readonly string[]>;
 
 const secretFieldsOf = (type: ProviderConfig['type']): readonly string[] => SECRET_FIELDS[type];
 const sealContext = (id: string, field: string) => `provider:${id}:${field}`;

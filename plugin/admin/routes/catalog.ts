@@ -1,9 +1,9 @@
 /** Organizations with their roles and groups. */
 import type { GatehouseContext } from '../../context.ts';
-import { GatehouseError } from '../../errors.ts';
 import { addCatalogName, createOrganization, deleteOrganization, organizationOr404, replaceOrganization, type CatalogWriter } from '../catalog.ts';
 import { route, type RouteDef } from '../registry.ts';
 import { catalogNameBody, createOrganizationBody, replaceOrganizationBody } from '../schemas.ts';
+import { invalidField } from '../validation.ts';
 
 const TAG = 'Organizations';
 
@@ -49,7 +49,7 @@ export function catalogRoutes(ctx: GatehouseContext, writer: CatalogWriter | und
       async handler({ params, body, actor }) {
         const id = params.id ?? '';
         if (body.id !== undefined && body.id !== id) {
-          throw new GatehouseError('ERR_VALIDATION', 'id: differs from the path (an id cannot change)', { details: { field: 'id', issues: [{ field: 'id', message: 'differs from the path' }] } });
+          throw invalidField('id', 'differs from the path (an id cannot change)');
         }
         return { body: await replaceOrganization(ctx, writer, { id, name: body.name, roles: body.roles, groups: body.groups }, actor.label) };
       },

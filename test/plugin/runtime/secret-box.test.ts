@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { GatehouseError } from '../../../plugin/errors.ts';
 import { createSecretBox } from '../../../plugin/runtime/secret-box.ts';
-import { fromRow, resealed, toRow } from '../../../plugin/runtime/stored-providers.ts';
+import { parseConfig } from '../../../plugin/config/parse.ts';
+import { fromRow, resealed, toRow, withoutSecrets } from '../../../plugin/runtime/stored-providers.ts';
 
 const OLD = 'old-key-0123456789-0123456789-0123456789';
 const NEW = 'new-key-9876543210-9876543210-9876543210';
@@ -28,6 +29,15 @@ describe('secret box', () => {
     expect(rotated.keyIdOf(moved.secrets.clientSecret!)).toBe(rotated.currentKeyId);
     expect(fromRow(moved, createSecretBox([NEW]))).toMatchObject({ clientSecret: 's3cret' });
     expect(() => fromRow(row, createSecretBox([NEW]))).toThrow(/no longer lists/);
+  });
+
+  it('seals both SAML private keys (request signing and assertion decryption) and shows only whether they are set', () => {
+    const saml = parseConfig({ providers: [{ id: 's1', type: 'saml', entryPoint: 'https://idp.example.com/sso', idpIssuer: 'urn:idp', idpCert: 'x', issuer: 'urn:sp', privateKey: 'sign-key', decryptionKey: 'decrypt-key' }] }).providers[0]!;
+    const row = toRow(saml, createSecretBox([OLD]), 1, null);
+    expect(Object.keys(row.secrets).sort()).toEqual(['decryptionKey', 'privateKey']);
+    expect(JSON.stringify(row)).not.toMatch(/sign-key|decrypt-key/);
+    expect(withoutSecrets(saml).secrets).toEqual({ privateKey: { set: true }, decryptionKey: { set: true } });
+    expect(fromRow(row, createSecretBox([OLD]))).toMatchObject({ privateKey: 'sign-key', decryptionKey: 'decrypt-key' });
   });
 
   it('refuses to store a secret without a key, naming the config key; a provider without secrets needs none', () => {
