@@ -56,7 +56,7 @@ const SCHEMAS: Record<string, Json> = {
   Allowlist: obj({ enabled: { type: 'boolean' }, allowDbOverrides: { type: 'boolean' }, configEntries: arr(str), entries: arr(ref('AllowlistEntry')) }),
   Provider: {
     type: 'object',
-    description: 'The config file\'s provider shape without secret values (`clientSecret`, `privateKey` show `{ "set": true|false }`), plus where it is defined.',
+    description: 'The config file\'s provider shape without secret values (`clientSecret`, `privateKey`, `decryptionKey` show `{ "set": true|false }`), plus where it is defined.',
     properties: {
       id: str,
       type: { enum: ['oidc', 'saml'] },
@@ -68,6 +68,7 @@ const SCHEMAS: Record<string, Json> = {
       configuredFirstLoginPolicy: { enum: [...FIRST_LOGIN_POLICIES] },
       clientSecret: obj({ set: { type: 'boolean' } }),
       privateKey: obj({ set: { type: 'boolean' } }),
+      decryptionKey: obj({ set: { type: 'boolean' } }),
       createdAt: time,
       updatedAt: time,
     },
