@@ -28,7 +28,7 @@ import { KnexSessionStore } from './session/knex-session-store.ts';
 import { migrate, openDatabase } from './store/database.ts';
 import { KnexStore } from './store/knex-store.ts';
 import { KnexProviderStore } from './store/provider-store.ts';
-import { KnexCatalogStore } from './store/catalog-store.ts';
+import { KnexCatalogWriter } from './store/catalog-writer.ts';
 import { KnexScimStore } from './store/scim-store.ts';
 import { KnexWebhookStore } from './store/webhook-store.ts';
 
@@ -167,7 +167,7 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
       features: {
         webhooks: new KnexWebhookStore(store.knex, config.database.tablePrefix),
         scim: new KnexScimStore(store),
-        catalog: new KnexCatalogStore(store, config.database.tablePrefix),
+        catalog: new KnexCatalogWriter(store, config.database.tablePrefix),
         probe: createProviderProbe(baseUrl, opts.now),
         samlMetadata: createMetadataReader(opts.now),
         audit: (entry) => store.audit(entry),

@@ -193,7 +193,7 @@ Gatehouse's own code is about 0.2-0.3 ms of a login; the rest of the gap was the
 Made since (one statement fewer each): a repeat login reads identity and user in one join, the user's row
 locked at once; a first login does not lock the user row it has just inserted; the identity insert carries
 \`last_login_at\`/\`last_claims\` and, on SQLite and PostgreSQL, uses RETURNING, so the identity is read back only
-when the insert was ignored (or on MySQL); \`applyMapping\` returns the memberships it kept and added instead of
+when the insert was ignored (or on MySQL); \`writePlan\` returns the memberships it kept and added instead of
 listing them again. What is left, 12 / 10 statements for first logins and 8 / 7 for repeat logins:
 
 - every login: the webhook hook reads the firing endpoints (bare knows its endpoint). Caching them for a few

@@ -19,7 +19,7 @@ import { loadGatehouseUser, passportUserBridge, type GatehouseUser } from './htt
 import { FlowCookie } from './http/flow-cookie.ts';
 import type { HealthCheck } from './http/health.ts';
 import { createGatewayRouter, gatewayErrorHandler } from './http/gateway-router.ts';
-import { createBackchannelLogoutRouter } from './http/idp-logout.ts';
+import { createIdpLogoutRouter } from './http/idp-logout.ts';
 import { createGuards, type Guards } from './http/guards.ts';
 import { isHttps } from './http/https.ts';
 import { createMetrics, type Metrics } from './http/metrics.ts';
@@ -135,7 +135,7 @@ export async function assembleGatehouse(opts: GatehouseOptions): Promise<Gatehou
   const router = createGatewayRouter(ctx, {
     apis: scim,
     sessionStore: opts.sessionStore,
-    auth: [createAuthRouter(ctx), createBackchannelLogoutRouter(ctx), metadata, waitingRoom],
+    auth: [createAuthRouter(ctx), createIdpLogoutRouter(ctx), metadata, waitingRoom],
     metrics: metricsHandler,
     admin,
     healthChecks: [{ name: 'database', check: () => store.ping() }, ...(opts.healthChecks ?? [])],

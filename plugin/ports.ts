@@ -33,6 +33,23 @@ export interface IdpSession {
   sid?: string | undefined;
   /** OIDC: the ID token, sent back as `id_token_hint` when we ask the IdP to end its session. */
   idTokenHint?: string | undefined;
+  /** The subject at the IdP (SAML NameID), as a LogoutRequest names it. */
+  subject?: string | undefined;
+  /** SAML: the NameID's Format. */
+  nameIdFormat?: string | undefined;
+}
+
+/** A logout message the IdP sent to our SAML SLO endpoint, checked (signature, issuer, destination). */
+export type IdpLogoutMessage =
+  | { kind: 'request'; id: string; subject: string; sid: string | undefined; relayState: string | undefined }
+  | { kind: 'response'; success: boolean };
+
+/** SAML Single Logout for a provider that has an SLO endpoint (docs/logout.md). */
+export interface IdpLogoutChannel {
+  /** Reads a LogoutRequest or LogoutResponse (HTTP-Redirect or HTTP-POST); throws ERR_INVALID_ASSERTION. */
+  receive(input: { method: string; rawQuery: string; body: Record<string, unknown> }): Promise<IdpLogoutMessage>;
+  /** The signed LogoutResponse (HTTP-Redirect URL) that answers a LogoutRequest we honoured. */
+  answer(request: Extract<IdpLogoutMessage, { kind: 'request' }>): Promise<string>;
 }
 
 /** A back-channel logout token whose signature, issuer, audience and shape were verified. */
@@ -62,8 +79,10 @@ export interface IdpAdapter {
   complete(input: { flow: FlowState; method: string; url: URL; body: Record<string, unknown> }): Promise<VerifiedAssertion>;
   /** OIDC Back-Channel Logout 1.0: verifies a logout token (throws ERR_INVALID_ASSERTION). */
   verifyLogoutToken?(token: string): Promise<VerifiedLogoutToken>;
-  /** OIDC RP-Initiated Logout 1.0: the IdP's end-session URL for this session, or null when it has none. */
+  /** RP-initiated logout (OIDC end_session, SAML LogoutRequest): the IdP's URL for this session, or null when it has none. */
   endSessionUrl?(input: { session: IdpSession; postLogoutRedirectUri: string }): Promise<string | null>;
+  /** SAML Single Logout: the messages the IdP sends to `/auth/{id}/slo`. */
+  logoutChannel?: IdpLogoutChannel | undefined;
   /** SAML SP metadata XML. */
   metadata?(): string;
 }
@@ -163,8 +182,8 @@ export interface ApiTokenRecord {
   revokedAt: number | null;
 }
 
-/** Repository operations; every one runs inside the caller's transaction when obtained from `transaction`. */
-export interface StoreOps {
+/** Users: the core row of every person Gatehouse knows. */
+export interface UserStore {
   getUser(id: string): Promise<UserRecord | null>;
   /**
    * Locks the user's row until the transaction ends (SELECT ... FOR UPDATE; SQLite already
@@ -183,7 +202,10 @@ export interface StoreOps {
   updateUser(id: string, patch: UserPatch): Promise<UserRecord | null>;
   deleteUser(id: string): Promise<boolean>;
   listUsers(filter: UserListFilter): Promise<{ users: UserRecord[]; nextCursor: string | null }>;
+}
 
+/** Identities: a user's (provider, subject) pairs and the claims of their last login. */
+export interface IdentityStore {
   findIdentity(provider: string, subject: string): Promise<IdentityRecord | null>;
   /** The identity and its user in one round trip, the user's row locked as by `lockUser`. */
   findIdentityAndLockUser(provider: string, subject: string): Promise<{ identity: IdentityRecord; user: UserRecord } | null>;
@@ -201,37 +223,59 @@ export interface StoreOps {
   /** Records a login on this identity, with the normalized claims kept for a later approval. */
   touchIdentity(id: string, at: number, lastClaims?: unknown): Promise<void>;
   getIdentityClaims(id: string): Promise<unknown>;
+}
 
+/** Memberships: the roles and groups a user holds in organizations, each with its source. */
+export interface MembershipStore {
   listMemberships(userId: string): Promise<Membership[]>;
   /** Inserts the rows (a row that already exists is skipped); returns the rows as written. */
   addMemberships(userId: string, rows: NewMembership[]): Promise<Membership[]>;
   /** addMemberships for several users in as few statements as the database allows (existing rows are left as they are). */
   addMembershipsOfUsers(entries: { userId: string; rows: NewMembership[] }[]): Promise<void>;
   removeMemberships(userId: string, ids: string[]): Promise<void>;
+}
 
+/** The catalog: the organizations with their roles and groups, and the allowlist overrides. */
+export interface CatalogStore {
   listOrganizations(): Promise<OrganizationCatalogEntry[]>;
 
   listAllowlist(): Promise<AllowlistEntry[]>;
   addAllowlist(entry: string, createdBy: string | null): Promise<AllowlistEntry>;
   removeAllowlist(id: string): Promise<boolean>;
+}
 
+/** Runtime settings (first-login policies, the instance key, the catalog version): JSON values by key. */
+export interface SettingsStore {
   getSetting<T = unknown>(key: string): Promise<T | null>;
   setSetting(key: string, value: unknown): Promise<void>;
   /** Stores `value` unless the key has one already; returns the value stored (first writer wins). */
   claimSetting<T>(key: string, value: T): Promise<T>;
+}
 
+/** The audit trail. */
+export interface AuditStore {
   audit(entry: AuditEntry): Promise<void>;
   listAudit(filter: AuditFilter): Promise<{ entries: AuditRecord[]; nextCursor: string | null }>;
+}
 
+/** SCIM and admin API bearer tokens (their hashes). */
+export interface ApiTokenStore {
   insertApiToken(row: Omit<ApiTokenRecord, 'lastUsedAt' | 'revokedAt'>): Promise<void>;
   findApiTokenByHash(hash: string): Promise<ApiTokenRecord | null>;
   listApiTokens(kind: ApiTokenKind): Promise<ApiTokenRecord[]>;
   /** Sets revoked_at (the row stays, so audit entries keep resolving); false when unknown or already revoked. */
   revokeApiToken(kind: ApiTokenKind, id: string, at: number): Promise<boolean>;
   touchApiToken(id: string, at: number): Promise<void>;
+}
 
+/** The sessions of a user, wherever they are kept (database, Redis). */
+export interface UserSessionStore {
   /** Ends every session of a user at once (deprovisioning, rejection). */
   deleteSessionsOfUser(userId: string): Promise<number>;
+}
+
+/** Logouts an IdP announced (OIDC back-channel logout, docs/logout.md), which end the sessions they cover. */
+export interface IdpLogoutStore {
   /**
    * Records that the IdP ended its session `sid` or every session of `subject` at `at`; false
    * when the token `jti` was recorded before (a replay), and nothing is written.
@@ -240,6 +284,21 @@ export interface StoreOps {
   /** The latest IdP logout (ms) that covers a session with this sid or subject, or null. */
   idpLoggedOutAt(provider: string, sid: string | null, subject: string): Promise<number | null>;
 }
+
+/**
+ * Repository operations, every port above in one; every one runs inside the caller's transaction
+ * when obtained from `transaction`. Code that needs only some asks for those ports.
+ */
+export interface StoreOps
+  extends UserStore,
+    IdentityStore,
+    MembershipStore,
+    CatalogStore,
+    SettingsStore,
+    AuditStore,
+    ApiTokenStore,
+    UserSessionStore,
+    IdpLogoutStore {}
 
 export interface Store extends StoreOps {
   /** One database transaction; retried by the caller on a serialization/unique conflict if it wishes. */

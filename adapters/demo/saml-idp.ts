@@ -3,12 +3,10 @@
  * a user picker (the admin console's look and headers), then an auto-posting form with a Response signed at run time (xml-crypto,
  * RSA-SHA256, exclusive c14n). `buildResponse` forges any variant a test needs.
  */
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inflateRawSync } from 'node:zlib';
-import { SignedXml } from 'xml-crypto';
 import { FAVICON_PATH, sendFavicon } from '../../plugin/console/favicon.ts';
 import { cspHash, type NodeMiddleware } from '../../plugin/console/headers.ts';
 import { html, trusted, type Html } from '../../plugin/console/html.ts';
@@ -16,6 +14,8 @@ import { inlinePage, inlinePageHeaders, sendInlinePage } from '../../plugin/cons
 import { NS, attr, child, is, parseXml, text } from '../idp/saml-xml.ts';
 import { generateKeyPairAndCert } from './certs.ts';
 import { encryptAssertionIn, type EncryptOptions } from './saml-encrypt.ts';
+import { answerSpLogout, logoutRequest, type LogoutRequestOptions, type SloPeer, type SloState } from './saml-idp-slo.ts';
+import { esc, newId, signElement } from './saml-sign.ts';
 import type { KeyPairAndCert } from './certs.ts';
 
 export interface DemoUser {
@@ -100,6 +100,12 @@ export interface SamlIdp {
   close(): Promise<void>;
   /** A base64 SAMLResponse as this IdP (or a forger) would post it. */
   buildResponse(o: BuildResponseOptions): string;
+  /** HTTP-Redirect SingleLogoutService: give it to the SP as `logoutUrl`. */
+  sloUrl: string;
+  /** An IdP-initiated LogoutRequest: a redirect URL, or a form to post. */
+  logoutRequest(o: LogoutRequestOptions): { url: string } | { action: string; fields: Record<string, string> };
+  /** The SP's LogoutRequests this IdP received. */
+  slo: SloState;
 }
 
 export interface StartSamlIdpOptions {
@@ -110,6 +116,8 @@ export interface StartSamlIdpOptions {
   keyPair?: KeyPairAndCert;
   /** Every login's assertion encrypted this way (an SP that configured decryptionKey). */
   encryptAssertions?: EncryptOptions;
+  /** The SP this IdP answers LogoutRequests for (single logout). */
+  sp?: SloPeer;
 }
 
 const SIGNATURE_URI: Record<SignatureAlgorithm, string> = {
@@ -120,8 +128,6 @@ const DIGEST_URI: Record<DigestAlgorithm, string> = {
   sha256: 'http://www.w3.org/2001/04/xmlenc#sha256',
   sha1: 'http://www.w3.org/2000/09/xmldsig#sha1',
 };
-const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
-const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 const EMAIL_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
 const UNSPECIFIED_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified';
@@ -135,6 +141,7 @@ const AZURE = {
 export async function startSamlIdp(opts: StartSamlIdpOptions): Promise<SamlIdp> {
   const keys = opts.keyPair ?? generateKeyPairAndCert(`Gatehouse demo IdP ${opts.issuer}`);
   const build = (o: BuildResponseOptions): string => buildSignedResponse(o, opts.issuer, keys);
+  const slo: SloState = { received: [] };
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => send(res, 400, 'text/plain', `Bad request: ${e instanceof Error ? e.message : String(e)}`));
   });
@@ -170,6 +177,11 @@ export async function startSamlIdp(opts: StartSamlIdpOptions): Promise<SamlIdp> 
       const samlResponse = build({ user, acsUrl: authn.acsUrl, spEntityId: authn.spEntityId, inResponseTo: authn.id, encrypt: opts.encryptAssertions });
       return sendInlinePage(autoPostHeaders(new URL(authn.acsUrl).origin), req, res, 200, autoPostPage(authn.acsUrl, samlResponse, form.get('RelayState')));
     }
+    if (req.method === 'GET' && u.pathname === '/slo') {
+      if (!opts.sp) return send(res, 404, 'text/plain', 'no SP configured for single logout');
+      res.writeHead(302, { location: answerSpLogout(u.search.slice(1), opts.sp, opts.issuer, keys, slo) }).end();
+      return;
+    }
     if (req.method === 'GET' && u.pathname === '/metadata') return send(res, 200, 'application/samlmetadata+xml', idpMetadata(opts.issuer, `${url}/sso`, keys.certPem));
     send(res, 404, 'text/plain', 'Not found');
   }
@@ -181,6 +193,9 @@ export async function startSamlIdp(opts: StartSamlIdpOptions): Promise<SamlIdp> 
     issuer: opts.issuer,
     certPem: keys.certPem,
     buildResponse: build,
+    sloUrl: `${url}/slo`,
+    logoutRequest: (o) => logoutRequest(o, opts.issuer, keys),
+    slo,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -240,23 +255,6 @@ function buildSignedResponse(o: BuildResponseOptions, idpIssuer: string, idpKeys
   if (sign === 'response' || sign === 'both') xml = signElement(xml, responseId, responseIssuer !== null, key, algs);
   if (o.alterXml) xml = o.alterXml(xml);
   return Buffer.from(xml, 'utf8').toString('base64');
-}
-
-/** Enveloped signature over the element with this ID, placed after its Issuer as the schema wants. */
-function signElement(xml: string, id: string, hasIssuer: boolean, key: KeyPairAndCert, algs: { signature: string; digest: string }): string {
-  const sig = new SignedXml({
-    privateKey: key.privateKeyPem,
-    publicCert: key.certPem,
-    signatureAlgorithm: algs.signature,
-    canonicalizationAlgorithm: EXC_C14N,
-  });
-  const target = `//*[@ID='${id}']`;
-  sig.addReference({ xpath: target, transforms: [ENVELOPED, EXC_C14N], digestAlgorithm: algs.digest });
-  sig.computeSignature(xml, {
-    prefix: 'ds',
-    location: hasIssuer ? { reference: `${target}/*[local-name(.)='Issuer']`, action: 'after' } : { reference: target, action: 'prepend' },
-  });
-  return sig.getSignedXml();
 }
 
 function userAttributes(u: DemoUser, style: AttributeStyle): Record<string, string | string[]> {
@@ -366,14 +364,6 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function newId(): string {
-  return `_${randomBytes(20).toString('hex')}`;
-}
-
 function iso(d: Date): string {
   return d.toISOString();
-}
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }

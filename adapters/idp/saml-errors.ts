@@ -40,6 +40,7 @@ export type SamlRejectReason =
   | 'relay_state_mismatch'
   | 'no_pending_login'
   | 'assertion_replayed'
+  | 'invalid_logout_message'
   | 'invalid_response';
 
 export function samlReject(reason: SamlRejectReason, message: string, cause?: unknown): GatehouseError {

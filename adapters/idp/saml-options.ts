@@ -22,6 +22,10 @@ export interface ResolvedSamlOptions {
   /** Decrypts EncryptedAssertions; its certificate is published in the SP metadata. */
   decryptionKey: string | undefined;
   decryptionCert: string | undefined;
+  /** The IdP's SingleLogoutService; set: single logout is on. */
+  logoutUrl: string | undefined;
+  /** Our SLO endpoint, `${baseUrl}/auth/${id}/slo`. */
+  sloUrl: string;
   wantAssertionsSigned: boolean;
   wantAuthnResponseSigned: boolean;
   acceptedClockSkewMs: number;
@@ -58,6 +62,10 @@ export function resolveSamlOptions(provider: SamlProviderConfig, baseUrl: string
     // The IdP would encrypt to a key we cannot decrypt with: every login would fail.
     throw new ConfigError(at('decryptionCert'), 'is not the certificate of decryptionKey');
   }
+  if (provider.logoutUrl !== undefined && privateKey === undefined) {
+    // Our LogoutRequests and LogoutResponses are signed: IdPs refuse unsigned ones, and so do we.
+    throw new ConfigError(at('logoutUrl'), 'SAML single logout needs privateKey and publicCert (logout messages are signed)');
+  }
   if (!provider.wantAssertionsSigned && !provider.wantAuthnResponseSigned) {
     // node-saml would still demand one signature; say so at start rather than at the first login.
     throw new ConfigError(at('wantAssertionsSigned'), 'at least one of wantAssertionsSigned and wantAuthnResponseSigned must be true');
@@ -73,6 +81,8 @@ export function resolveSamlOptions(provider: SamlProviderConfig, baseUrl: string
     publicCert,
     decryptionKey,
     decryptionCert,
+    logoutUrl: provider.logoutUrl,
+    sloUrl: `${baseUrl.replace(/\/+$/, '')}/auth/${encodeURIComponent(provider.id)}/slo`,
     wantAssertionsSigned: provider.wantAssertionsSigned,
     wantAuthnResponseSigned: provider.wantAuthnResponseSigned,
     acceptedClockSkewMs: provider.acceptedClockSkewMs,

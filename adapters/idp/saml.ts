@@ -18,6 +18,7 @@ import { decryptForInspection } from './saml-encryption.ts';
 import type { AssertionFacts, ResponseShape } from './saml-checks.ts';
 import { samlReject, translateLibraryError } from './saml-errors.ts';
 import { resolveSamlOptions } from './saml-options.ts';
+import { createLogoutChannel, createLogoutRequestUrl, type SloDeps } from './saml-slo.ts';
 import type { ResolvedSamlOptions } from './saml-options.ts';
 import { XmlParseError, parseXml } from './saml-xml.ts';
 
@@ -70,6 +71,7 @@ export function createSamlAdapter(provider: SamlProviderConfig, deps: SamlAdapte
     idpIssuer: opts.idpIssuer,
     ...(opts.privateKey !== undefined ? { privateKey: opts.privateKey, publicCert: opts.publicCert } : {}),
     ...(opts.decryptionKey !== undefined ? { decryptionPvk: opts.decryptionKey } : {}),
+    ...(opts.logoutUrl !== undefined ? { logoutUrl: opts.logoutUrl, logoutCallbackUrl: opts.sloUrl } : {}),
     signatureAlgorithm: 'sha256',
     wantAssertionsSigned: opts.wantAssertionsSigned,
     wantAuthnResponseSigned: opts.wantAuthnResponseSigned,
@@ -82,9 +84,20 @@ export function createSamlAdapter(provider: SamlProviderConfig, deps: SamlAdapte
     disableRequestedAuthnContext: true,
   });
 
+  const slo: SloDeps = {
+    saml,
+    providerId: opts.providerId,
+    cache: deps.cache,
+    now,
+    answerWithinMs: 10 * 60 * 1000,
+    expectations: () => ({ idpIssuer: opts.idpIssuer, idpCerts: opts.idpCerts, sloUrl: opts.sloUrl, allowSha1: opts.allowSha1Signatures, skewMs: opts.acceptedClockSkewMs, nowMs: now() }),
+  };
+  const logoutRequestUrl = createLogoutRequestUrl(slo);
+
   return {
     id: opts.providerId,
     type: 'saml',
+    ...(opts.logoutUrl !== undefined ? { endSessionUrl: logoutRequestUrl, logoutChannel: createLogoutChannel(slo) } : {}),
 
     async begin({ flow, returnTo }) {
       const relayState = randomBytes(24).toString('base64url');
@@ -207,6 +220,7 @@ function signedAssertionOf(profile: Profile) {
 function toVerifiedAssertion(facts: AssertionFacts, returnTo: string | undefined): VerifiedAssertion {
   return {
     subject: facts.nameId,
+    idpSession: { sid: facts.sessionIndex, subject: facts.nameId, nameIdFormat: facts.nameIdFormat },
     // Our fields last: an attribute named "issuer" or "nameID" cannot stand in for them.
     raw: {
       ...facts.attributes,

@@ -7,7 +7,7 @@
  * `id in (select ...)`, which every database answers from the relation's index.
  */
 import type { ScimFilterNode } from '../../plugin/scim/ports.ts';
-import { escapeLike, LIKE_ESCAPE } from '../store/knex-store.ts';
+import { escapeLike, LIKE_ESCAPE } from '../store/sql.ts';
 
 export type Sql = { sql: string; bindings: unknown[] };
 

@@ -20,12 +20,8 @@ import type {
 } from '../../plugin/webhooks/ports.ts';
 import { isUniqueViolation } from './database.ts';
 import { KnexOps } from './knex-store.ts';
-import { dialectOf } from './dialect.ts';
-
-type Row = Record<string, unknown>;
-const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
-const optNum = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
-const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+import { dialectOf, type Dialect } from './dialect.ts';
+import { num, optNum, str, type Row } from './rows.ts';
 
 function parseJson<T>(v: unknown, fallback: T): T {
   if (typeof v !== 'string') return fallback;
@@ -107,6 +103,7 @@ export class KnexWebhookStore implements WebhookStore {
   private readonly endpoints: string;
   private readonly events: string;
   private readonly attempts: string;
+  private readonly dialect: Dialect;
 
   constructor(
     readonly knex: Knex,
@@ -115,16 +112,13 @@ export class KnexWebhookStore implements WebhookStore {
     this.endpoints = `${prefix}webhook_endpoints`;
     this.events = `${prefix}webhook_events`;
     this.attempts = `${prefix}webhook_attempts`;
+    this.dialect = dialectOf(knex);
   }
 
   /** The query runner behind a StoreOps handle from the knex store (the login transaction). */
   private runner(tx: StoreOps): Knex | Knex.Transaction {
     if (!(tx instanceof KnexOps)) throw new TypeError('KnexWebhookStore needs the StoreOps of a KnexStore transaction');
     return tx.db;
-  }
-
-  private get dialect() {
-    return dialectOf(this.knex);
   }
 
   async listEndpoints(): Promise<WebhookEndpoint[]> {

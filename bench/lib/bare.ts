@@ -16,6 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { dialectOf } from '../../adapters/store/dialect.ts';
 import type { Claims } from '../../plugin/types.ts';
 
 export interface MembershipTemplate {
@@ -48,7 +49,7 @@ export function createBareLogin(deps: BareDeps): (claims: Claims) => Promise<{ u
   const memberships = `${prefix}memberships`;
   const audit = `${prefix}audit`;
   const events = `${prefix}webhook_events`;
-  const locking = !/sqlite/.test(String(knex.client.config.client));
+  const locking = dialectOf(knex) !== 'sqlite';
 
   return (claims) =>
     knex.transaction(async (trx) => {

@@ -1,6 +1,7 @@
 /** The machine a benchmark ran on, as one line for the docs. */
 import os from 'node:os';
 import type { Knex } from 'knex';
+import { dialectOf } from '../../adapters/store/dialect.ts';
 
 export function hostLine(): string {
   const cpus = os.cpus();
@@ -10,14 +11,14 @@ export function hostLine(): string {
 
 /** `SQLite 3.x` / `PostgreSQL 15.x` / `MariaDB 10.x`, asked of the server itself. */
 export async function databaseVersion(knex: Knex): Promise<string> {
-  const client = String(knex.client.config.client);
+  const dialect = dialectOf(knex);
   const first = (rows: unknown): Record<string, unknown> => {
     const list = (Array.isArray(rows) ? rows : ((rows as { rows?: unknown[] }).rows ?? [])) as unknown[];
     const row = Array.isArray(list[0]) ? (list[0] as unknown[])[0] : list[0];
     return (row ?? {}) as Record<string, unknown>;
   };
-  if (/sqlite/.test(client)) return `SQLite ${String(first(await knex.raw('select sqlite_version() as v')).v)}`;
-  if (client === 'pg') return `PostgreSQL ${String(first(await knex.raw('show server_version')).server_version).split(' ')[0]}`;
+  if (dialect === 'sqlite') return `SQLite ${String(first(await knex.raw('select sqlite_version() as v')).v)}`;
+  if (dialect === 'pg') return `PostgreSQL ${String(first(await knex.raw('show server_version')).server_version).split(' ')[0]}`;
   const v = String(first(await knex.raw('select version() as v')).v);
   return /mariadb/i.test(v) ? `MariaDB ${v.split('-')[0]}` : `MySQL ${v}`;
 }

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { createGatehouseFromConfig, type Backend } from '../../adapters/backend.ts';
+import { dialectOf } from '../../adapters/store/dialect.ts';
 import { createLogger } from '../../plugin/logger.ts';
 import { parseConfig } from '../../plugin/config/parse.ts';
 import type { ConfigInput } from '../../plugin/config/schema.ts';
@@ -140,8 +141,8 @@ export async function rowCounts(knex: Knex, prefix: string): Promise<Record<stri
  */
 export async function analyzeTables(knex: Knex, prefix: string): Promise<void> {
   const tables = ['users', 'identities', 'memberships', 'audit', 'webhook_endpoints', 'webhook_events', 'settings'].map((t) => `${prefix}${t}`);
-  const client = String(knex.client.config.client);
-  if (client === 'pg') await knex.raw(`analyze ${tables.map((t) => `"${t}"`).join(', ')}`);
-  else if (/sqlite/.test(client)) await knex.raw('analyze');
+  const dialect = dialectOf(knex);
+  if (dialect === 'pg') await knex.raw(`analyze ${tables.map((t) => `"${t}"`).join(', ')}`);
+  else if (dialect === 'sqlite') await knex.raw('analyze');
   else for (const t of tables) await knex.raw('analyze table ??', [t]);
 }

@@ -129,6 +129,8 @@ const samlProvider = z
      */
     decryptionKey: z.string().optional(),
     decryptionCert: z.string().optional(),
+    /** The IdP's SingleLogoutService (HTTP-Redirect): enables SAML single logout (needs privateKey/publicCert). */
+    logoutUrl: z.string().url().optional(),
     wantAssertionsSigned: z.boolean().default(true),
     wantAuthnResponseSigned: z.boolean().default(false),
     acceptedClockSkewMs: z.number().int().min(0).default(5000),

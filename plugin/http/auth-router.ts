@@ -88,7 +88,7 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
         userId: result.user.id,
         provider: p.config.id,
         loginAt: ctx.now(),
-        idp: { subject: outcome.claims.subject, sid: idp?.sid, idTokenHint: idp?.idTokenHint },
+        idp: { subject: outcome.claims.subject, sid: idp?.sid, idTokenHint: idp?.idTokenHint, nameIdFormat: idp?.nameIdFormat },
       };
       await save(req);
     } catch (e) {

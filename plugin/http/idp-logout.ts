@@ -1,73 +1,106 @@
 /**
  * Logouts between Gatehouse and the IdP (docs/logout.md): the IdP's end-session URL for a session
- * we end (RP-initiated), and the back-channel endpoint where the IdP announces a logout it made.
- * An announced logout is recorded once in the database; every instance ends the matching sessions
- * on their next request (session.ts), whatever store holds them.
+ * we end (OIDC RP-initiated logout, SAML LogoutRequest), the OIDC back-channel endpoint and the
+ * SAML SLO endpoint where the IdP announces a logout it made. An announced logout is recorded once
+ * in the database (its token or message ID is unique: a replay records nothing); every instance
+ * ends the matching sessions on their next request (session.ts), whatever store holds them.
  */
 import express, { Router, type Request, type Response } from 'express';
-import type { GatehouseContext } from '../context.ts';
+import type { GatehouseContext, ProviderRuntime } from '../context.ts';
 import { GatehouseError } from '../errors.ts';
+import { errorPage } from './pages.ts';
 import type { SessionUser } from './session.ts';
+
+function postLogoutRedirect(ctx: GatehouseContext, p: ProviderRuntime): string {
+  return p.config.postLogoutRedirectUri ?? `${(ctx.config.server.baseUrl ?? '').replace(/\/+$/, '')}/`;
+}
 
 /** The URL that ends the IdP's session too, or null when the provider is not set for it (`singleLogout`) or offers none. */
 export async function idpEndSessionUrl(ctx: GatehouseContext, s: SessionUser): Promise<string | null> {
   const p = ctx.runtime.current().providers.get(s.provider);
   if (!p?.config.singleLogout || !p.adapter.endSessionUrl || !s.idp) return null;
-  const base = (ctx.config.server.baseUrl ?? '').replace(/\/+$/, '');
-  const postLogoutRedirectUri = p.config.postLogoutRedirectUri ?? `${base}/`;
-  return p.adapter.endSessionUrl({ session: { sid: s.idp.sid, idTokenHint: s.idp.idTokenHint }, postLogoutRedirectUri });
+  const { sid, idTokenHint, subject, nameIdFormat } = s.idp;
+  return p.adapter.endSessionUrl({ session: { sid, idTokenHint, subject, nameIdFormat }, postLogoutRedirectUri: postLogoutRedirect(ctx, p) });
 }
 
-/** `POST /auth/{provider}/backchannel-logout`: OIDC Back-Channel Logout 1.0 (§2.5, §2.8). */
-export function createBackchannelLogoutRouter(ctx: GatehouseContext): Router {
+const isRefusal = (e: unknown) => e instanceof GatehouseError && e.code === 'ERR_INVALID_ASSERTION';
+
+export function createIdpLogoutRouter(ctx: GatehouseContext): Router {
   const router = Router();
-  const form = express.urlencoded({ extended: false, limit: '32kb' });
-  const answer = (res: Response, status: number, body?: Record<string, string>) => {
-    res.setHeader('Cache-Control', 'no-store');
-    if (body) res.status(status).json(body);
-    else res.status(status).end();
+  const form = express.urlencoded({ extended: false, limit: '128kb' });
+  const audit = (action: string, provider: string, outcome: string, details: Record<string, unknown>, reason?: string) =>
+    ctx.store
+      .audit({ action, actor: `idp:${provider}`, outcome, ...(reason ? { reason } : {}), details: { provider, ...details } })
+      .catch((e: unknown) => ctx.logger.warn({ err: e, action }, 'audit of an IdP logout failed'));
+
+  /** Records a logout the IdP announced; false for a replay (its unique id was seen). */
+  const record = (provider: string, id: string, sid: string | undefined, subject: string | undefined, keepUntil: number) => {
+    const at = ctx.now();
+    return ctx.store.recordIdpLogout({
+      provider,
+      jti: id,
+      sid: sid ?? null,
+      // With a session id only that session ends; a subject alone ends every session of the subject.
+      subject: sid ? null : (subject ?? null),
+      at,
+      expiresAt: Math.max(at + ctx.config.server.sessionMaxAgeMs, keepUntil),
+    });
   };
 
+  // OIDC Back-Channel Logout 1.0 (§2.5, §2.8): 200, or 400 with an OAuth error; never cached.
   router.post('/auth/:provider/backchannel-logout', form, async (req: Request, res: Response) => {
-    const providerId = String(req.params.provider);
-    const p = ctx.runtime.current().providers.get(providerId);
-    if (!p?.adapter.verifyLogoutToken) return answer(res, 404, { error: 'invalid_request', error_description: 'no back-channel logout for this provider' });
+    const provider = String(req.params.provider);
+    const p = ctx.runtime.current().providers.get(provider);
+    res.setHeader('Cache-Control', 'no-store');
+    if (!p?.adapter.verifyLogoutToken) return void res.status(404).json({ error: 'invalid_request', error_description: 'no back-channel logout for this provider' });
     const token = (req.body as Record<string, unknown> | undefined)?.logout_token;
-    const refuse = async (reason: string, message: string) => {
-      await ctx.store
-        .audit({ action: 'logout.backchannel', actor: `idp:${providerId}`, outcome: 'refused', reason: message, details: { provider: providerId, why: reason } })
-        .catch((e: unknown) => ctx.logger.warn({ err: e }, 'audit of a refused logout token failed'));
-      answer(res, 400, { error: 'invalid_request', error_description: message });
+    const refuse = async (why: string, message: string) => {
+      await audit('logout.backchannel', provider, 'refused', { why }, message);
+      res.status(400).json({ error: 'invalid_request', error_description: message });
     };
-    let verified;
     try {
-      verified = await p.adapter.verifyLogoutToken(typeof token === 'string' ? token : '');
+      const t = await p.adapter.verifyLogoutToken(typeof token === 'string' ? token : '');
+      if (!(await record(provider, t.jti, t.sid, t.sub, t.expiresAt))) return refuse('replayed', `logout token ${t.jti.slice(0, 80)} was already used (replay)`);
+      await audit('logout.backchannel', provider, 'ok', { sid: t.sid ?? null, sub: t.sub ?? null });
+      ctx.logger.info({ provider, sid: t.sid, sub: t.sub }, 'IdP announced a logout');
+      res.status(200).end();
     } catch (e) {
-      if (e instanceof GatehouseError && e.code === 'ERR_INVALID_ASSERTION') return refuse('invalid_token', e.message);
-      ctx.logger.error({ err: e, provider: providerId }, 'back-channel logout failed');
-      return answer(res, 503, { error: 'temporarily_unavailable' });
-    }
-    try {
-      const at = ctx.now();
-      const recorded = await ctx.store.recordIdpLogout({
-        provider: providerId,
-        jti: verified.jti,
-        sid: verified.sid ?? null,
-        // With a sid, only that session ends; a sub alone ends every session of the subject.
-        subject: verified.sid ? null : (verified.sub ?? null),
-        at,
-        // Kept while a session it ends may live, and while the token could be replayed.
-        expiresAt: Math.max(at + ctx.config.server.sessionMaxAgeMs, verified.expiresAt),
-      });
-      // One use per token: a replayed one is refused and ends nothing more.
-      if (!recorded) return refuse('replayed', `logout token ${verified.jti.slice(0, 80)} was already used (replay)`);
-      await ctx.store.audit({ action: 'logout.backchannel', actor: `idp:${providerId}`, outcome: 'ok', details: { provider: providerId, sid: verified.sid ?? null, sub: verified.sub ?? null } });
-      ctx.logger.info({ provider: providerId, sid: verified.sid, sub: verified.sub }, 'IdP announced a logout');
-      answer(res, 200);
-    } catch (e) {
-      ctx.logger.error({ err: e, provider: providerId }, 'back-channel logout could not be recorded');
-      answer(res, 503, { error: 'temporarily_unavailable' });
+      if (isRefusal(e)) return refuse('invalid_token', (e as Error).message);
+      ctx.logger.error({ err: e, provider }, 'back-channel logout failed');
+      res.status(503).json({ error: 'temporarily_unavailable' });
     }
   });
+
+  // SAML Single Logout: a LogoutRequest from the IdP, or its LogoutResponse to ours (both bindings).
+  const slo = async (req: Request, res: Response) => {
+    const provider = String(req.params.provider);
+    const p = ctx.runtime.current().providers.get(provider);
+    const channel = p?.adapter.logoutChannel;
+    if (!p || !channel) return void res.status(404).type('text/plain').send('no single logout for this provider');
+    const q = req.originalUrl.indexOf('?');
+    const refuse = async (why: string, message: string) => {
+      await audit('logout.saml', provider, 'refused', { why }, message);
+      res.status(400).type('html').send(errorPage(400, message));
+    };
+    try {
+      const message = await channel.receive({ method: req.method, rawQuery: q === -1 ? '' : req.originalUrl.slice(q + 1), body: (req.body ?? {}) as Record<string, unknown> });
+      if (message.kind === 'response') {
+        await audit('logout.saml', provider, message.success ? 'ok' : 'partial', { message: 'LogoutResponse' });
+        return res.redirect(302, postLogoutRedirect(ctx, p));
+      }
+      if (!(await record(provider, `saml:${message.id}`, message.sid, message.subject, 0))) {
+        return refuse('replayed', `LogoutRequest ${message.id.slice(0, 80)} was already used (replay)`);
+      }
+      await audit('logout.saml', provider, 'ok', { message: 'LogoutRequest', sessionIndex: message.sid ?? null, nameId: message.subject });
+      ctx.logger.info({ provider, sessionIndex: message.sid }, 'IdP announced a logout');
+      res.redirect(302, await channel.answer(message));
+    } catch (e) {
+      if (isRefusal(e)) return refuse(String((e as GatehouseError).details?.reason ?? 'invalid'), (e as Error).message);
+      ctx.logger.error({ err: e, provider }, 'SAML single logout failed');
+      res.status(503).type('html').send(errorPage(503, 'The logout could not be recorded; try again.'));
+    }
+  };
+  router.get('/auth/:provider/slo', slo);
+  router.post('/auth/:provider/slo', form, slo);
   return router;
 }

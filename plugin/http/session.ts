@@ -12,7 +12,7 @@ export interface SessionUser {
   provider: string;
   loginAt: number;
   /** The IdP's side of the session, for logouts it announces or we ask it for (docs/logout.md). */
-  idp?: { subject: string; sid?: string | undefined; idTokenHint?: string | undefined } | undefined;
+  idp?: { subject: string; sid?: string | undefined; idTokenHint?: string | undefined; nameIdFormat?: string | undefined } | undefined;
 }
 
 declare module 'express-session' {

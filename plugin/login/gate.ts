@@ -3,7 +3,7 @@
  */
 import type { ResolvedConfig } from '../config/schema.ts';
 import { GatehouseError } from '../errors.ts';
-import type { MappingEngine } from '../mapping/types.ts';
+import { mappingInput, type MappingEngine } from '../mapping/index.ts';
 import type { StoreOps } from '../ports.ts';
 import type { Claims, FirstLoginPolicy } from '../types.ts';
 
@@ -70,8 +70,7 @@ export type InstanceAdminStanding = 'config' | 'claims' | null;
 
 /** Evaluates the provider's mapping on the claims alone (pure) to tell whether they name an instance admin. */
 export function instanceAdminStanding(engine: MappingEngine, claims: Claims): InstanceAdminStanding {
-  // Same rule as provisioning: instanceAdmins match on a verified email only.
-  const outcome = engine.evaluate({ claims, source: 'sso', current: [], email: claims.emailVerified ? claims.email : null });
+  const outcome = engine.evaluate(mappingInput(claims, 'sso', []));
   if (!outcome.instanceAdmin) return null;
   return outcome.trace.some((t) => t.mapper === 'static' && t.instanceAdmin) ? 'config' : 'claims';
 }

@@ -8,14 +8,15 @@
  */
 import type { NewMembership } from '../ports.ts';
 import type { Membership, MembershipSource, SyncMode } from '../types.ts';
-import type { MappingOutcome } from './types.ts';
+import type { MappingOutcome, MembershipPlan } from './types.ts';
 
-export interface MembershipPlan {
-  add: NewMembership[];
-  remove: Membership[];
-  kept: Membership[];
-  /** True when MANAGED would have removed rows but the groups were unavailable (overage). */
-  removalBlocked: boolean;
+/** How one sync treats the rows a user holds now. */
+export interface SyncScope {
+  syncMode: SyncMode;
+  /** The mapping's own source: `sso` for a login, `scim` for a SCIM push. */
+  source: 'sso' | 'scim';
+  /** The IdP did not send the groups (Azure overage). */
+  groupsUnavailable: boolean;
 }
 
 function rowKey(row: { organization: string; kind: string; name: string; source: MembershipSource }): string {
@@ -23,12 +24,27 @@ function rowKey(row: { organization: string; kind: string; name: string; source:
 }
 
 /**
- * ADDITIVE adds what the outcome grants and keeps every row. MANAGED also removes the rows of
- * the sources it manages (`source` - `sso` for a login, `scim` for a SCIM push - and `static`)
- * that the outcome no longer grants; `override` rows and rows of the other source stay. When the
- * groups were unavailable (Azure overage) MANAGED removes nothing: absence of evidence is not
- * evidence of absence.
+ * The one rule of which current rows survive a sync, given which of them the mapping grants again.
+ * ADDITIVE keeps every row. MANAGED removes the rows of the sources it manages (`source` and
+ * `static`) that are not granted again; `override` rows and rows of the other source stay. When
+ * the groups were unavailable (Azure overage) MANAGED removes nothing: absence of evidence is not
+ * evidence of absence. `unite` asks with nothing granted again (what stays whatever this login
+ * grants), the plan with what the login grants.
  */
+export function survivingRows(
+  current: Membership[],
+  scope: SyncScope,
+  grantedAgain: (row: Membership) => boolean,
+): Omit<MembershipPlan, 'add'> {
+  if (scope.syncMode === 'ADDITIVE') return { remove: [], kept: [...current], removalBlocked: false };
+  const managed = new Set<MembershipSource>([scope.source, 'static']);
+  const stale = current.filter((row) => managed.has(row.source) && !grantedAgain(row));
+  if (scope.groupsUnavailable) return { remove: [], kept: [...current], removalBlocked: stale.length > 0 };
+  const staleSet = new Set(stale);
+  return { remove: stale, kept: current.filter((row) => !staleSet.has(row)), removalBlocked: false };
+}
+
+/** Adds what the outcome grants and the user lacks; removes and keeps as `survivingRows` says. */
 export function planMembershipSync(input: {
   current: Membership[];
   outcome: MappingOutcome;
@@ -49,11 +65,6 @@ export function planMembershipSync(input: {
   }
   const held = new Set(current.map(rowKey));
   const add = [...desired.values()].filter((row) => !held.has(rowKey(row)));
-  if (syncMode === 'ADDITIVE') return { add, remove: [], kept: [...current], removalBlocked: false };
-
-  const managed = new Set<MembershipSource>([source, 'static']);
-  const stale = current.filter((row) => managed.has(row.source) && !desired.has(rowKey(row)));
-  if (outcome.groupsUnavailable) return { add, remove: [], kept: [...current], removalBlocked: stale.length > 0 };
-  const staleSet = new Set(stale);
-  return { add, remove: stale, kept: current.filter((row) => !staleSet.has(row)), removalBlocked: false };
+  const scope = { syncMode, source, groupsUnavailable: outcome.groupsUnavailable };
+  return { add, ...survivingRows(current, scope, (row) => desired.has(rowKey(row))) };
 }

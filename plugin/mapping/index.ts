@@ -3,27 +3,31 @@
  * mapper and source that produced it). See docs/mapping.md.
  *
  * `createMappingEngines` validates and compiles all provisioning config once, at start; each
- * engine's `evaluate` is pure and never re-parses an expression.
+ * engine's `evaluate` and `plan` (memberships and the access decision) are pure and never re-parse
+ * an expression.
  */
 import type { ResolvedConfig } from '../config/schema.ts';
 import { ConfigError, GatehouseError } from '../errors.ts';
 import type { Entitlement } from '../types.ts';
-import { planMembershipSync, type MembershipPlan } from './diff.ts';
 import { buildEngine, compileProvisioning } from './engine.ts';
-import type { MappingEngine, MappingError, MappingInput, MapperTrace, OrgCatalog } from './types.ts';
+import type { MappingEngine, MappingError, MappingInput, MappingPlan, MapperTrace, MembershipPlan, OrgCatalog } from './types.ts';
 
 export { catalogFrom } from './catalog.ts';
 export { planMembershipSync } from './diff.ts';
-export type { MembershipPlan } from './diff.ts';
+export { mappingInput } from './engine.ts';
 export { compileExpression, locateSyntaxError, ORG_PLACEHOLDER } from './expression.ts';
 export { INSTANCE_ORG, RESERVED_ROLE_GROUPS } from './groups-pattern.ts';
 export type {
+  AccessDecision,
+  AccessRule,
   EvaluateOptions,
   MapperTrace,
   MappingEngine,
   MappingError,
   MappingInput,
   MappingOutcome,
+  MappingPlan,
+  MembershipPlan,
   OrgCatalog,
   OrgTrace,
 } from './types.ts';
@@ -43,7 +47,8 @@ export interface MappingEngines {
  * The catalog is read here: engines must be rebuilt when organizations, roles or groups change.
  */
 export function createMappingEngines(config: ResolvedConfig, catalog: OrgCatalog): MappingEngines {
-  const globalCompiled = compileProvisioning(config.provisioning, 'provisioning', catalog, null);
+  const { message } = config.allowlist;
+  const globalCompiled = compileProvisioning(config.provisioning, 'provisioning', catalog, null, message);
   const global = buildEngine(globalCompiled, catalog, null);
   const byProvider = new Map<string, MappingEngine>();
   config.providers.forEach((provider, i) => {
@@ -52,7 +57,7 @@ export function createMappingEngines(config: ResolvedConfig, catalog: OrgCatalog
       throw new ConfigError(`providers[${i}].organization`, `unknown organization "${organization}"`);
     }
     if (provider.provisioning !== undefined) {
-      const own = compileProvisioning(provider.provisioning, `providers[${i}].provisioning`, catalog, organization);
+      const own = compileProvisioning(provider.provisioning, `providers[${i}].provisioning`, catalog, organization, message);
       byProvider.set(provider.id, buildEngine(own, catalog, organization));
     } else {
       byProvider.set(provider.id, organization === null ? global : buildEngine(globalCompiled, catalog, organization));
@@ -84,8 +89,14 @@ export interface MappingExplanation {
   plan: MembershipPlan;
 }
 
+/** A dry run of one login against `input.current`, every organization listed. */
 export function explainMapping(engine: MappingEngine, input: MappingInput): MappingExplanation {
-  const outcome = engine.evaluate(input, { verbose: true });
+  return explainPlan(engine, engine.plan(input, { verbose: true }));
+}
+
+/** The explanation of a plan the engine made with `{ verbose: true }` (so that a caller plans once). */
+export function explainPlan(engine: MappingEngine, planned: MappingPlan): MappingExplanation {
+  const { outcome } = planned;
   return {
     requireEntitlement: engine.requireEntitlement,
     organization: engine.organization,
@@ -95,6 +106,6 @@ export function explainMapping(engine: MappingEngine, input: MappingInput): Mapp
     instanceAdmin: outcome.instanceAdmin,
     errors: outcome.errors,
     groupsUnavailable: outcome.groupsUnavailable,
-    plan: planMembershipSync({ current: input.current, outcome, syncMode: engine.syncMode, source: input.source }),
+    plan: planned.memberships,
   };
 }

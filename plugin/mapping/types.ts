@@ -4,6 +4,7 @@
  */
 import type { JSONObject } from '@jmespath-community/jmespath';
 import type { ProvisioningConfig } from '../config/schema.ts';
+import type { NewMembership } from '../ports.ts';
 import type { Claims, Entitlement, Membership, MembershipSource, SyncMode } from '../types.ts';
 
 /** The organizations that exist, with their roles and groups; mapping never creates a role. */
@@ -86,18 +87,49 @@ export interface MappingOutcome {
   groupsUnavailable: boolean;
 }
 
+/** The membership rows a login (or a SCIM push) adds, removes and keeps. */
+export interface MembershipPlan {
+  add: NewMembership[];
+  remove: Membership[];
+  kept: Membership[];
+  /** True when MANAGED would have removed rows but the groups were unavailable (overage). */
+  removalBlocked: boolean;
+}
+
+/** The entitlement requirement of a provisioning block, resolved once when its engine is compiled. */
+export interface AccessRule {
+  /** No entitlement at all blocks access; MANAGED implies it. */
+  readonly requireEntitlement: boolean;
+  /** The message shown when access is blocked for lack of entitlement: the block's, else the allowlist's. */
+  readonly message: string;
+}
+
+/**
+ * May the user in after this mapping. `entitled`: the mapping grants a membership or instance admin
+ * (what promotes a SCIM user out of the waiting room). A refusal carries the message to show.
+ */
+export type AccessDecision =
+  | { allowed: true; entitled: boolean }
+  | { allowed: false; entitled: false; reason: 'no_entitlement'; message: string };
+
+/** What the engine makes of one user's claims against the rows it holds now. */
+export interface MappingPlan {
+  outcome: MappingOutcome;
+  memberships: MembershipPlan;
+  access: AccessDecision;
+}
+
 export interface EvaluateOptions {
   /** List every organization in the trace, even those no policy selected (explain). */
   verbose?: boolean;
 }
 
-export interface MappingEngine {
+export interface MappingEngine extends AccessRule {
+  /** The mappers' grants alone, united (no plan, no access decision): pure. */
   evaluate(input: MappingInput, options?: EvaluateOptions): MappingOutcome;
+  /** `evaluate`, then the membership plan and the access decision against `input.current`: pure. */
+  plan(input: MappingInput, options?: EvaluateOptions): MappingPlan;
   readonly syncMode: SyncMode;
-  /** No entitlement at all blocks access; MANAGED implies it. */
-  readonly requireEntitlement: boolean;
-  /** The message shown when access is blocked for lack of entitlement. */
-  readonly message: string | undefined;
   /** Set for an organization-only provider: everything outside it is dropped. */
   readonly organization: string | null;
 }

@@ -9,14 +9,12 @@
  * 4. each (org, kind, name) is kept by the first mapper that produced it; later ones list it as a
  *    duplicate in their trace.
  */
-import type { Entitlement, Membership, MembershipSource, SyncMode } from '../types.ts';
+import type { Entitlement, Membership, MembershipSource } from '../types.ts';
+import { survivingRows, type SyncScope } from './diff.ts';
 import type { Grant, OrgTrace } from './types.ts';
 
-export interface UniteContext {
+export interface UniteContext extends SyncScope {
   current: Membership[];
-  source: 'sso' | 'scim';
-  syncMode: SyncMode;
-  groupsUnavailable: boolean;
   organization: string | null;
 }
 
@@ -38,14 +36,11 @@ function markDropped(trace: OrgTrace, why: string): void {
   trace.groups = [];
 }
 
-/** Roles per org that the coming sync leaves in place (see planMembershipSync). */
+/** Roles per org that the coming sync leaves in place whatever this login grants. */
 function survivingRoles(ctx: UniteContext): Map<string, { name: string; source: MembershipSource }[]> {
-  const managed = new Set<MembershipSource>([ctx.source, 'static']);
-  const keepsAll = ctx.syncMode === 'ADDITIVE' || ctx.groupsUnavailable;
   const out = new Map<string, { name: string; source: MembershipSource }[]>();
-  for (const row of ctx.current) {
-    if (row.kind !== 'role') continue;
-    if (keepsAll || !managed.has(row.source)) pushTo(out, row.organization, { name: row.name, source: row.source });
+  for (const row of survivingRows(ctx.current, ctx, () => false).kept) {
+    if (row.kind === 'role') pushTo(out, row.organization, { name: row.name, source: row.source });
   }
   return out;
 }

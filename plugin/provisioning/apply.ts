@@ -1,11 +1,11 @@
 /**
- * Applies a mapping outcome to one user inside the caller's transaction: the membership diff
- * (ADDITIVE or MANAGED), instance admin, and the entitlement requirement.
+ * Writes a mapping plan for one user inside the caller's transaction: the membership rows the
+ * engine's plan adds and removes (ADDITIVE or MANAGED) and instance admin. The engine decides
+ * access; a login's refusal becomes ERR_NO_ENTITLEMENT here, SCIM and approval read the decision.
  */
 import type { GatehouseContext } from '../context.ts';
 import { GatehouseError } from '../errors.ts';
-import { planMembershipSync } from '../mapping/diff.ts';
-import type { MappingEngine, MappingOutcome } from '../mapping/index.ts';
+import { mappingInput, type MappingEngine, type MappingOutcome, type MappingPlan } from '../mapping/index.ts';
 import type { NewMembership, StoreOps } from '../ports.ts';
 import type { Claims, Membership, UserRecord } from '../types.ts';
 
@@ -23,36 +23,45 @@ export async function resolveOverage(ctx: GatehouseContext, claims: Claims): Pro
   return groups === null ? claims : { ...claims, groups: [...new Set(groups)], groupsOverage: false };
 }
 
-export async function applyMapping(
-  tx: StoreOps,
-  ctx: GatehouseContext,
+/** The engine's plan for a user against the rows it holds now (read under the caller's lock). */
+export async function planForUser(
+  tx: Pick<StoreOps, 'listMemberships'>,
   engine: MappingEngine,
-  user: UserRecord,
+  userId: string,
   claims: Claims,
   source: 'sso' | 'scim',
-): Promise<AppliedMapping> {
-  const current = await tx.listMemberships(user.id);
-  // instanceAdmins match on a verified email only: an address anyone can set at an IdP is no credential.
-  const outcome = engine.evaluate({ claims, source, current, email: claims.emailVerified ? claims.email : null });
-  const plan = planMembershipSync({ current, outcome, syncMode: engine.syncMode, source });
+): Promise<{ current: Membership[]; planned: MappingPlan }> {
+  const current = await tx.listMemberships(userId);
+  return { current, planned: engine.plan(mappingInput(claims, source, current)) };
+}
 
-  const mustHaveEntitlement = engine.requireEntitlement || engine.syncMode === 'MANAGED';
-  if (mustHaveEntitlement && !outcome.groupsUnavailable) {
-    const hasOverride = current.some((m) => m.source === 'override');
-    if (outcome.entitlements.length === 0 && !hasOverride && !outcome.instanceAdmin) {
-      throw new GatehouseError(
-        'ERR_NO_ENTITLEMENT',
-        engine.message ?? ctx.config.allowlist.message,
-        { details: { reason: 'no_entitlement', errors: outcome.errors } },
-      );
-    }
-  }
+/**
+ * Every write of a plan but its inserts: the rows it removes and instance admin. A SCIM group push
+ * inserts the rows of all its users in one statement afterwards.
+ */
+export async function writeRemovals(tx: StoreOps, user: UserRecord, planned: MappingPlan): Promise<void> {
+  const { remove } = planned.memberships;
+  if (remove.length) await tx.removeMemberships(user.id, remove.map((m) => m.id));
+  if (planned.outcome.instanceAdmin && !user.instanceAdmin) await tx.updateUser(user.id, { instanceAdmin: true });
+}
 
-  if (plan.remove.length) await tx.removeMemberships(user.id, plan.remove.map((m) => m.id));
-  const added = plan.add.length ? await tx.addMemberships(user.id, plan.add) : [];
-  if (outcome.instanceAdmin && !user.instanceAdmin) await tx.updateUser(user.id, { instanceAdmin: true });
+/** Writes a plan made against `current`; returns what it added and removed, and the memberships after. */
+export async function writePlan(tx: StoreOps, user: UserRecord, current: Membership[], planned: MappingPlan): Promise<AppliedMapping> {
+  await writeRemovals(tx, user, planned);
+  const { add, remove } = planned.memberships;
+  const added = add.length ? await tx.addMemberships(user.id, add) : [];
   // The user's row is locked: what we read, minus what we removed, plus what we added, is the state.
-  const removedIds = new Set(plan.remove.map((m) => m.id));
+  const removedIds = new Set(remove.map((m) => m.id));
   const memberships = removedIds.size || added.length ? [...current.filter((m) => !removedIds.has(m.id)), ...added] : current;
-  return { outcome, added: plan.add, removed: plan.remove, memberships };
+  return { outcome: planned.outcome, added: add, removed: remove, memberships };
+}
+
+/** A login's mapping: refused with ERR_NO_ENTITLEMENT when the engine blocks access, else written. */
+export async function applyLoginMapping(tx: StoreOps, engine: MappingEngine, user: UserRecord, claims: Claims): Promise<AppliedMapping> {
+  const { current, planned } = await planForUser(tx, engine, user.id, claims, 'sso');
+  const { access, outcome } = planned;
+  if (!access.allowed) {
+    throw new GatehouseError('ERR_NO_ENTITLEMENT', access.message, { details: { reason: access.reason, errors: outcome.errors } });
+  }
+  return writePlan(tx, user, current, planned);
 }

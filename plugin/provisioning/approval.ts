@@ -5,7 +5,7 @@
 import type { GatehouseContext } from '../context.ts';
 import { GatehouseError } from '../errors.ts';
 import type { Claims, UserRecord } from '../types.ts';
-import { applyMapping } from './apply.ts';
+import { planForUser, writePlan } from './apply.ts';
 import { withTransactionRetry } from './retry.ts';
 
 function isClaims(v: unknown): v is Claims {
@@ -25,14 +25,13 @@ export async function approveUser(ctx: GatehouseContext, userId: string, actor: 
       for (const identity of await tx.listIdentities(userId)) {
         const claims = await tx.getIdentityClaims(identity.id);
         if (!isClaims(claims) || !runtime.providers.has(identity.provider)) continue;
-        try {
-          const applied = await applyMapping(tx, ctx, runtime.engines.forProvider(identity.provider), updated, claims, 'sso');
-          added.push(...applied.added.map((m) => `${m.organization}:${m.kind}:${m.name}`));
-          errors.push(...applied.outcome.errors);
-        } catch (e) {
-          // No entitlement from the last claims is not a reason to refuse an admin's approval.
-          if (!(e instanceof GatehouseError && e.code === 'ERR_NO_ENTITLEMENT')) throw e;
-        }
+        const { current, planned } = await planForUser(tx, runtime.engines.forProvider(identity.provider), userId, claims, 'sso');
+        // No entitlement from the last claims is not a reason to refuse an admin's approval: that
+        // identity's claims are then left unapplied, as its login would be refused.
+        if (!planned.access.allowed) continue;
+        const applied = await writePlan(tx, updated, current, planned);
+        added.push(...applied.added.map((m) => `${m.organization}:${m.kind}:${m.name}`));
+        errors.push(...applied.outcome.errors);
       }
       await tx.audit({ action: 'user.approve', outcome: 'active', actor, userId, details: { previous: user.status, added, ...(errors.length ? { mappingErrors: errors } : {}) } });
       return updated;

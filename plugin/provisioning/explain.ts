@@ -1,11 +1,11 @@
 /**
- * Dry run of a login: normalize the claims as the provider would, evaluate every mapper, and
- * (when the user exists) compute the exact membership diff. Writes nothing.
+ * Dry run of a login: normalize the claims as the provider would, plan once with every mapper
+ * traced and (when the user exists) against its current memberships: the exact membership diff
+ * and whether access would be blocked. Writes nothing.
  */
 import type { GatehouseContext } from '../context.ts';
 import { GatehouseError } from '../errors.ts';
-import { planMembershipSync } from '../mapping/diff.ts';
-import { explainMapping } from '../mapping/index.ts';
+import { explainPlan, mappingInput } from '../mapping/index.ts';
 import type { Claims, Membership, UserRecord } from '../types.ts';
 
 function key(m: { organization: string; kind: string; name: string; source: string }): string {
@@ -30,21 +30,16 @@ export async function explainLogin(ctx: GatehouseContext, providerId: string, ra
   if (!user && claims.email) user = await ctx.store.findUserByEmail(claims.email);
   const current: Membership[] = user ? await ctx.store.listMemberships(user.id) : [];
 
-  const input = { claims, source: 'sso' as const, current, email: claims.emailVerified ? claims.email : null };
-  const explained = explainMapping(engine, input);
-  const outcome = engine.evaluate(input);
-  const plan = planMembershipSync({ current, outcome, syncMode: engine.syncMode, source: 'sso' });
-  const mustHave = engine.requireEntitlement || engine.syncMode === 'MANAGED';
-  const blocked =
-    mustHave && !outcome.groupsUnavailable && outcome.entitlements.length === 0 && !outcome.instanceAdmin && !current.some((m) => m.source === 'override');
+  const planned = engine.plan(mappingInput(claims, 'sso', current), { verbose: true });
+  const { access, memberships: plan } = planned;
 
   return {
     provider: providerId,
     syncMode: engine.syncMode,
     claims: { ...claims, raw: undefined },
     user: user ? { id: user.id, email: user.email, status: user.status } : null,
-    wouldBlock: blocked ? (engine.message ?? ctx.config.allowlist.message) : null,
-    ...explained,
+    wouldBlock: access.allowed ? null : access.message,
+    ...explainPlan(engine, planned),
     diff: user
       ? { add: plan.add.map(key), remove: plan.remove.map(key), keep: plan.kept.map(key) }
       : { add: plan.add.map(key), remove: [], keep: [], note: 'no existing user: this is what a first login would get (subject to FirstLoginPolicy)' },

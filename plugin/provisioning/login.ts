@@ -8,7 +8,7 @@ import { GatehouseError } from '../errors.ts';
 import { checkAllowlist, effectivePolicy, firstLoginDecision, instanceAdminStanding, type InstanceAdminStanding } from '../login/gate.ts';
 import type { StoreOps } from '../ports.ts';
 import type { Claims, Membership, UserRecord } from '../types.ts';
-import { applyMapping, resolveOverage } from './apply.ts';
+import { applyLoginMapping, resolveOverage } from './apply.ts';
 import { withTransactionRetry } from './retry.ts';
 
 export interface LoginResult {
@@ -107,7 +107,7 @@ export async function provisionLogin(ctx: GatehouseContext, inputClaims: Claims)
       let mappingErrors: LoginResult['mappingErrors'] = [];
       let details: Record<string, unknown> = {};
       if (!pending) {
-        const applied = await applyMapping(tx, ctx, engine, user, claims, 'sso');
+        const applied = await applyLoginMapping(tx, engine, user, claims);
         memberships = applied.memberships;
         mappingErrors = applied.outcome.errors;
         if (applied.outcome.instanceAdmin && !user.instanceAdmin) user = { ...user, instanceAdmin: true };

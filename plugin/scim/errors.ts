@@ -1,11 +1,13 @@
 /**
  * Every SCIM error is built here, in the RFC 7644 §3.12 shape:
  * `{ schemas: [Error URN], status: "409", scimType: "uniqueness", detail: "..." }`.
- * Routes, the PATCH engine, the filter parser and the store adapter throw ScimError; the router's
- * error handler turns anything else (body-parser errors, GatehouseError, bugs) into one.
+ * Routes, the PATCH engine and the filter parser throw ScimError, store conflicts become one in
+ * `throwOnConflict`; the router's error handler turns anything else (body-parser errors,
+ * GatehouseError, bugs) into one.
  */
 import { isGatehouseError } from '../errors.ts';
 import { isDependencyDown, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from '../http/unavailable.ts';
+import type { ScimConflict } from './ports.ts';
 
 export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
@@ -69,6 +71,13 @@ export const scimError = {
   /** A dependency (the database) is down: retryable, answered with `Retry-After`. */
   unavailable: (detail = UNAVAILABLE_MESSAGE) => new ScimError(503, detail),
 };
+
+/** A store write's result, or the 409 `uniqueness` its conflict means (naming the attribute and the value taken). */
+export function throwOnConflict<T>(result: T | ScimConflict): T {
+  if (typeof result !== 'object' || result === null || !('conflict' in result)) return result;
+  const c = result as ScimConflict;
+  throw scimError.uniqueness(c.conflict === 'displayName' ? `A Group with displayName "${c.value}" already exists.` : `A User with userName "${c.value}" already exists.`);
+}
 
 /** The response body of an error. */
 export function scimErrorBody(e: ScimError): Record<string, unknown> {

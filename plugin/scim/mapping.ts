@@ -1,17 +1,15 @@
 /**
  * SCIM feeds the same mapping rules as SSO: a SCIM user becomes Claims (subject = SCIM id, email,
- * names, groups = display names of its SCIM Groups, raw = the SCIM resource) and `applyMapping`
- * runs with source `scim`, so a group push grants roles exactly as a login with those groups
- * would. SCIM-sourced memberships are only ever removed here.
+ * names, groups = display names of its SCIM Groups, raw = the SCIM resource) and the engine plans
+ * with source `scim`, so a group push grants roles exactly as a login with those groups would.
+ * SCIM-sourced memberships are only ever removed here.
  *
- * Status: a user SCIM creates is `pending_approval` until a mapping yields an entitlement, then
- * `active`; `deprovisioned`/`rejected` users are not mapped.
+ * Status: a user SCIM creates is `pending_approval` until the engine's access decision says the
+ * mapping entitles it, then `active`; `deprovisioned`/`rejected` users are not mapped.
  */
-import { GatehouseError } from '../errors.ts';
-import { planMembershipSync } from '../mapping/index.ts';
-import type { MappingOutcome } from '../mapping/index.ts';
-import { applyMapping } from '../provisioning/apply.ts';
-import type { NewMembership, StoreOps } from '../ports.ts';
+import { mappingInput, type MappingPlan } from '../mapping/index.ts';
+import type { NewMembership } from '../ports.ts';
+import { writePlan, writeRemovals } from '../provisioning/apply.ts';
 import type { Claims, Membership, UserStatus } from '../types.ts';
 import type { ScimRequestContext } from './context.ts';
 import type { ScimTransaction, ScimUserRow } from './ports.ts';
@@ -48,21 +46,21 @@ export function claimsFromUser(rc: ScimRequestContext, user: { id: string; doc: 
   };
 }
 
-export function isEntitled(outcome: MappingOutcome): boolean {
-  return outcome.entitlements.length > 0 || outcome.instanceAdmin;
+/** The engine's plan for a SCIM user holding `current` (pure). */
+function planFor(rc: ScimRequestContext, user: { id: string; doc: Record<string, unknown> | null; status: UserStatus }, groups: string[], current: Membership[]): MappingPlan {
+  return rc.engine.plan(mappingInput(claimsFromUser(rc, user, groups), 'scim', current));
 }
 
 /** What mapping would grant a brand-new user (no groups, no memberships): decides active vs pending at create. */
 export function entitledAtCreate(rc: ScimRequestContext, claims: Claims): boolean {
-  return isEntitled(rc.engine.evaluate({ claims, source: 'scim', current: [], email: claims.email }));
+  return rc.engine.plan(mappingInput(claims, 'scim', [])).access.entitled;
 }
 
 /** On reactivation: active when mapping grants something or the user still holds memberships. */
 export async function reactivationStatus(tx: ScimTransaction, rc: ScimRequestContext, user: ScimUserRow, groups: string[]): Promise<UserStatus> {
   const current = await tx.store.listMemberships(user.id);
   if (current.length > 0) return 'active';
-  const claims = claimsFromUser(rc, { ...user, status: 'active' }, groups);
-  return isEntitled(rc.engine.evaluate({ claims, source: 'scim', current, email: claims.email })) ? 'active' : 'pending_approval';
+  return planFor(rc, { ...user, status: 'active' }, groups, current).access.entitled ? 'active' : 'pending_approval';
 }
 
 export interface MappingResult {
@@ -73,87 +71,55 @@ export interface MappingResult {
 
 const key = (m: { organization: string; kind: string; name: string }) => `${m.organization}:${m.kind}:${m.name}`;
 
+const isMapped = (user: ScimUserRow): boolean => user.status !== 'deprovisioned' && user.status !== 'rejected';
+
+/** A waiting user leaves the waiting room once the mapping entitles it. */
+const promotes = (user: ScimUserRow, planned: MappingPlan): boolean => user.status === 'pending_approval' && planned.access.entitled;
+
 /**
- * Maps one user inside the caller's transaction and promotes a pending user that is now
- * entitled. With MANAGED/requireEntitlement and nothing granted, access stays blocked as for SSO,
- * but the SCIM-owned rows that no longer apply are still removed.
+ * Maps one user inside the caller's transaction and promotes a pending user that is now entitled.
+ * A push writes its plan whatever the access decision, which refuses SSO logins only: a refused
+ * plan (MANAGED/requireEntitlement, nothing granted) adds nothing and still removes the SCIM-owned
+ * rows that no longer apply.
  */
-export async function syncUserMapping(
-  tx: ScimTransaction,
-  rc: ScimRequestContext,
-  user: ScimUserRow,
-  groups: string[],
-  options: { deferPromotion?: boolean } = {},
-): Promise<MappingResult> {
-  if (user.status === 'deprovisioned' || user.status === 'rejected') return { status: user.status, added: [], removed: [] };
-  const claims = claimsFromUser(rc, user, groups);
-  let outcome: MappingOutcome;
-  let added: string[] = [];
-  let removed: string[] = [];
-  try {
-    const applied = await applyMapping(tx.store, rc.ctx, rc.engine, user, claims, 'scim');
-    outcome = applied.outcome;
-    added = applied.added.map(key);
-    removed = applied.removed.map(key);
-  } catch (e) {
-    if (!(e instanceof GatehouseError && e.code === 'ERR_NO_ENTITLEMENT')) throw e;
-    const current = await tx.store.listMemberships(user.id);
-    outcome = rc.engine.evaluate({ claims, source: 'scim', current, email: claims.email });
-    const plan = planMembershipSync({ current, outcome, syncMode: rc.engine.syncMode, source: 'scim' });
-    if (plan.remove.length) await tx.store.removeMemberships(user.id, plan.remove.map((m) => m.id));
-    removed = plan.remove.map(key);
-  }
+export async function syncUserMapping(tx: ScimTransaction, rc: ScimRequestContext, user: ScimUserRow, groups: string[]): Promise<MappingResult> {
+  if (!isMapped(user)) return { status: user.status, added: [], removed: [] };
+  const current = await tx.store.listMemberships(user.id);
+  const planned = planFor(rc, user, groups, current);
+  const { added, removed } = await writePlan(tx.store, user, current, planned);
   let status = user.status;
-  if (status === 'pending_approval' && isEntitled(outcome)) {
-    if (!options.deferPromotion) await tx.scim.updateUser(user.id, { status: 'active' }, user.version, user);
+  if (promotes(user, planned)) {
+    await tx.scim.updateUser(user.id, { status: 'active' }, user.version, user);
     status = 'active';
   }
-  return { status, added, removed };
+  return { status, added: added.map(key), removed: removed.map(key) };
 }
 
 /**
  * After a group push: every affected user's `groups` changed, so its mapping runs again and its
- * version moves. Batched: one query for the users and their groups, one mapping each, then one
- * statement for every version bump and promotion.
+ * version moves. Batched: one query for the users and their groups, one for their memberships,
+ * one plan each against those rows, then one statement for every insert and one for every version
+ * bump and promotion. Each user's plan reads and writes only that user's rows, so no plan waits on
+ * another one's inserts.
  */
 export async function remapUsers(tx: ScimTransaction, rc: ScimRequestContext, userIds: Iterable<string>): Promise<{ promoted: number; changed: number }> {
   const ids = [...new Set(userIds)];
   if (ids.length === 0) return { promoted: 0, changed: 0 };
   const promoted: string[] = [];
   let changed = 0;
-  const users = await tx.scim.getUsers(ids, { groups: true });
+  const users = (await tx.scim.getUsers(ids, { groups: true })).filter(isMapped);
+  const held = await tx.scim.membershipsOf(users.map((u) => u.id));
   const inserts: { userId: string; rows: NewMembership[] }[] = [];
-  const view = { ...tx, store: batchedStore(tx.store, await tx.scim.membershipsOf(users.map((u) => u.id)), inserts) };
   for (const user of users) {
-    const result = await syncUserMapping(view, rc, user, (user.groups ?? []).map((g) => g.displayName), { deferPromotion: true });
-    if (result.status !== user.status) promoted.push(user.id);
-    if (result.added.length || result.removed.length) changed++;
+    const current = held.get(user.id) ?? (await tx.store.listMemberships(user.id));
+    const planned = planFor(rc, user, (user.groups ?? []).map((g) => g.displayName), current);
+    await writeRemovals(tx.store, user, planned);
+    const { add, remove } = planned.memberships;
+    if (add.length) inserts.push({ userId: user.id, rows: add });
+    if (promotes(user, planned)) promoted.push(user.id);
+    if (add.length || remove.length) changed++;
   }
   if (inserts.length) await tx.store.addMembershipsOfUsers(inserts);
   await tx.scim.touchUsers(ids, promoted);
   return { promoted: promoted.length, changed };
-}
-
-/**
- * The transaction's store for a batch of users mapped one after the other: each user's first
- * `listMemberships` is answered from rows read for all of them in one query (later calls, after
- * writes, go to the database), and the memberships each mapping adds are collected for one
- * insert at the end. Each user's mapping reads and writes only that user's rows, and reads them
- * before it writes, so no mapping waits on another one's inserts.
- */
-function batchedStore(store: StoreOps, prefetched: Map<string, Membership[]>, inserts: { userId: string; rows: NewMembership[] }[]): StoreOps {
-  const view = Object.create(store) as StoreOps;
-  view.listMemberships = async (userId: string) => {
-    const rows = prefetched.get(userId);
-    if (rows === undefined) return store.listMemberships(userId);
-    prefetched.delete(userId);
-    return rows;
-  };
-  view.addMemberships = async (userId: string, rows: NewMembership[]) => {
-    if (rows.length === 0) return [];
-    inserts.push({ userId, rows });
-    // What the store's addMemberships gives back, without the database's ids (no caller reads them).
-    return rows.map((m) => ({ ...m, id: '', createdAt: Date.now() }));
-  };
-  return view;
 }

@@ -83,12 +83,22 @@ export interface ScimWrite {
   relations: Record<string, Record<string, ScimColumnValue>[]>;
 }
 
+/**
+ * A write the store refused because a unique attribute (userName of a User, displayName of a
+ * Group, both case-insensitive) is taken; `value` is the one written. The SCIM layer answers it
+ * with 409 `uniqueness` (plugin/scim/errors.ts `throwOnConflict`).
+ */
+export interface ScimConflict {
+  conflict: 'userName' | 'displayName';
+  value: string;
+}
+
 export interface TimedAuditEntry extends AuditEntry {
   at: number;
 }
 
-/** Operations; inside `transaction` they run in the caller's transaction. */
-export interface ScimStoreOps {
+/** SCIM Users: the core users table as SCIM sees it. */
+export interface ScimUserStore {
   /**
    * SCIM-visible users only (those with a userName). `lock` holds the row until the transaction
    * ends (SELECT ... FOR UPDATE; SQLite serializes writers anyway), so concurrent writes queue.
@@ -96,12 +106,12 @@ export interface ScimStoreOps {
   getUser(id: string, opts: { groups: boolean; lock?: boolean }): Promise<ScimUserRow | null>;
   getUsers(ids: string[], opts: { groups: boolean }): Promise<ScimUserRow[]>;
   queryUsers(query: ScimQuery, opts: { groups: boolean; rawDocs?: boolean }): Promise<{ total: number; rows: ScimUserRow[] }>;
-  /** Throws ScimError 409 `uniqueness` when userName (case-insensitive) or the primary email is taken. */
-  insertUser(input: ScimWrite & { id: string; status: UserStatus }): Promise<ScimUserRow>;
+  /** A ScimConflict when the userName (case-insensitive) is taken. */
+  insertUser(input: ScimWrite & { id: string; status: UserStatus }): Promise<ScimUserRow | ScimConflict>;
   /**
    * Writes the document/columns/relations and status; bumps version. With `expectedVersion`, only
-   * when the row still has it. Null when no row was written (gone, or changed meanwhile).
-   * Throws ScimError 409 `uniqueness` like insertUser.
+   * when the row still has it. Null when no row was written (gone, or changed meanwhile); a
+   * ScimConflict like insertUser.
    */
   updateUser(
     id: string,
@@ -109,7 +119,7 @@ export interface ScimStoreOps {
     expectedVersion: number | null,
     /** The row as read (its version = expectedVersion): the result is built from it without reading again. */
     base?: ScimUserRow,
-  ): Promise<ScimUserRow | null>;
+  ): Promise<ScimUserRow | ScimConflict | null>;
   /**
    * Users SCIM does not manage yet (no SCIM document: created by an admin or a first SSO login)
    * whose userName is `userNameLower` or whose email is `emailLower`, at most three; the rule that
@@ -122,13 +132,16 @@ export interface ScimStoreOps {
   existingUserIds(ids: string[]): Promise<Set<string>>;
   /** Memberships of many users at once (as `StoreOps.listMemberships` orders them), for group pushes. */
   membershipsOf(userIds: string[]): Promise<Map<string, Membership[]>>;
+}
 
+/** SCIM Groups and their members. */
+export interface ScimGroupStore {
   getGroup(id: string, opts: { members: boolean; lock?: boolean }): Promise<ScimGroupRow | null>;
   queryGroups(query: ScimQuery, opts: { members: boolean }): Promise<{ total: number; rows: ScimGroupRow[] }>;
-  /** Throws ScimError 409 `uniqueness` when the displayName (case-insensitive) is taken. */
-  insertGroup(input: ScimWrite & { id: string }): Promise<ScimGroupRow>;
+  /** A ScimConflict when the displayName (case-insensitive) is taken. */
+  insertGroup(input: ScimWrite & { id: string }): Promise<ScimGroupRow | ScimConflict>;
   /** Like updateUser; a null write only bumps version/lastModified. */
-  updateGroup(id: string, input: ScimWrite | null, expectedVersion: number | null, base?: ScimGroupRow): Promise<ScimGroupRow | null>;
+  updateGroup(id: string, input: ScimWrite | null, expectedVersion: number | null, base?: ScimGroupRow): Promise<ScimGroupRow | ScimConflict | null>;
   deleteGroup(id: string): Promise<boolean>;
   members(groupId: string): Promise<ScimMemberRef[]>;
   memberIds(groupId: string): Promise<string[]>;
@@ -136,7 +149,10 @@ export interface ScimStoreOps {
   addMembers(groupId: string, userIds: string[]): Promise<string[]>;
   /** Returns the ids that were members. */
   removeMembers(groupId: string, userIds: string[]): Promise<string[]>;
+}
 
+/** Operations; inside `transaction` they run in the caller's transaction. */
+export interface ScimStoreOps extends ScimUserStore, ScimGroupStore {
   /** Many audit rows in few statements (the read log is written in batches). */
   auditMany(entries: TimedAuditEntry[]): Promise<void>;
 }

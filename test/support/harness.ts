@@ -9,6 +9,7 @@ import { createLogger } from '../../plugin/logger.ts';
 import { startGateway, type Gateway } from '../../adapters/gateway/server.ts';
 import type { BackendOptions } from '../../adapters/backend.ts';
 import { startOidcIdp, type DemoOidcIdp, type DemoUser as OidcUser } from '../../adapters/demo/oidc-idp.ts';
+import { generateKeyPairAndCert } from '../../adapters/demo/certs.ts';
 import { startSamlIdp, type SamlIdp } from '../../adapters/demo/saml-idp.ts';
 import { createOidcAdapter } from '../../adapters/idp/oidc.ts';
 import type { IdpAdapter } from '../../plugin/ports.ts';
@@ -67,6 +68,8 @@ export interface HarnessOptions {
   gateway?: Omit<BackendOptions, 'idps'>;
   /** Where the OIDC IdP posts logout tokens (default: the gateway's back-channel logout endpoint). */
   oidcBackchannelUri?: (gatewayUrl: string) => string;
+  /** SAML single logout on: an SP key pair made here, the IdP's SLO URL as `logoutUrl`, `singleLogout`. */
+  samlSingleLogout?: boolean;
 }
 
 export function baseConfig(p: { oidcIssuer: string; samlEntryPoint: string; samlIssuer: string; samlCert: string; db: TestDatabase }): ConfigInput {
@@ -110,12 +113,14 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     ...(u.extraClaims ? { extraClaims: u.extraClaims } : {}),
   }));
   const samlIssuer = 'urn:test:saml-idp';
+  const gatewayPort = await freePort();
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  const spKeys = opts.samlSingleLogout ? generateKeyPairAndCert('Gatehouse test SP') : undefined;
   const saml = await startSamlIdp({
     issuer: samlIssuer,
     users: users.map((u) => ({ username: u.username, email: u.email, groups: u.groups, ...(u.givenName ? { givenName: u.givenName } : {}), ...(u.familyName ? { familyName: u.familyName } : {}) })),
+    ...(spKeys ? { sp: { certPem: spKeys.certPem, sloUrl: `${gatewayUrl}/auth/${SAML_ID}/slo` } } : {}),
   });
-  const gatewayPort = await freePort();
-  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const oidc = await startOidcIdp({
     clients: [
       {
@@ -131,6 +136,10 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   });
   let base = baseConfig({ oidcIssuer: oidc.issuer, samlEntryPoint: saml.entryPoint, samlIssuer, samlCert: saml.certPem, db });
   base = { ...base, server: { ...base.server!, port: gatewayPort } };
+  if (spKeys) {
+    const slo = { privateKey: spKeys.privateKeyPem, publicCert: spKeys.certPem, logoutUrl: saml.sloUrl, singleLogout: true };
+    base = { ...base, providers: base.providers!.map((p) => (p.id === SAML_ID ? { ...p, ...slo } : p)) };
+  }
   const config = parseConfig(opts.config ? opts.config(base) : base);
   let gateway: Gateway;
   try {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { auditWrite, StaleWrite, withWriteRetry, type ScimRequestContext } from '../context.ts';
-import { scimError } from '../errors.ts';
+import { scimError, throwOnConflict } from '../errors.ts';
 import { matchElement } from '../filter/match.ts';
 import { checkIfMatch, etagOf, type Precondition } from '../http.ts';
 import { remapUsers } from '../mapping.ts';
@@ -132,7 +132,7 @@ async function commitGroup(
     return row;
   }
   // Member deltas commute, so they need no version check of their own; a document change does.
-  const updated = await tx.scim.updateGroup(row.id, docChanged ? storageWrite(GROUP_RESOURCE, doc) : null, docChanged || pinned ? row.version : null, row);
+  const updated = throwOnConflict(await tx.scim.updateGroup(row.id, docChanged ? storageWrite(GROUP_RESOURCE, doc) : null, docChanged || pinned ? row.version : null, row));
   if (!updated) throw new StaleWrite();
   const renamed = docChanged && String(doc.displayName).toLowerCase() !== row.displayName.toLowerCase();
   const affected = renamed ? [...(await tx.scim.memberIds(row.id)), ...removed] : [...added, ...removed];
@@ -181,7 +181,7 @@ export const groupOps: ResourceOps = {
       rc.scim.transaction(async (tx) => {
         const skipped = new Set<string>();
         const known = await knownUsers(tx, members, skipped);
-        const inserted = await tx.scim.insertGroup({ id, ...storageWrite(GROUP_RESOURCE, doc) });
+        const inserted = throwOnConflict(await tx.scim.insertGroup({ id, ...storageWrite(GROUP_RESOURCE, doc) }));
         const added = known.length ? await tx.scim.addMembers(id, known) : [];
         const mapped = await remapUsers(tx, rc, added);
         await auditWrite(tx, rc, 'scim.group.create', {

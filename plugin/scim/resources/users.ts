@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { UserStatus } from '../../types.ts';
 import { adoptionCandidate } from '../adoption.ts';
 import { auditWrite, StaleWrite, withWriteRetry, type ScimRequestContext } from '../context.ts';
-import { scimError } from '../errors.ts';
+import { scimError, throwOnConflict } from '../errors.ts';
 import { checkIfMatch, etagOf, type Precondition } from '../http.ts';
 import { claimsFromUser, entitledAtCreate, primaryEmail, reactivationStatus, syncUserMapping } from '../mapping.ts';
 import { applyPatch } from '../patch.ts';
@@ -121,7 +121,7 @@ async function commitUser(
     await auditWrite(tx, rc, action, { outcome: 'unchanged', userId: row.id, details: { id: row.id, ...extra } });
     return row;
   }
-  const updated = await tx.scim.updateUser(row.id, { ...userWrite(doc, row.doc), ...(status ? { status } : {}) }, row.version, row);
+  const updated = throwOnConflict(await tx.scim.updateUser(row.id, { ...userWrite(doc, row.doc), ...(status ? { status } : {}) }, row.version, row));
   if (!updated) throw new StaleWrite();
   const sessionsEnded = status === 'deprovisioned' ? await tx.store.deleteSessionsOfUser(row.id) : 0;
   const mapped = await syncUserMapping(tx, rc, updated, groups);
@@ -179,7 +179,7 @@ export const userOps: ResourceOps = {
         if (adopted) return adopted;
         const claims = claimsFromUser(rc, { id, doc, status: 'active' }, []);
         const status: UserStatus = !active ? 'deprovisioned' : entitledAtCreate(rc, claims) ? 'active' : 'pending_approval';
-        const inserted = await tx.scim.insertUser({ id, status, ...userWrite(doc, null) });
+        const inserted = throwOnConflict(await tx.scim.insertUser({ id, status, ...userWrite(doc, null) }));
         const mapped = await syncUserMapping(tx, rc, inserted, []);
         const final = mapped.status === inserted.status ? inserted : ((await tx.scim.getUser(id, { groups: false })) ?? inserted);
         await auditWrite(tx, rc, 'scim.user.create', {

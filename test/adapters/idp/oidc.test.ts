@@ -3,7 +3,7 @@
  * round trip is driven by Agent through the demo IdP's login page, and stops at the redirect
  * to our callback (no gateway needed).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createOidcAdapter, oidcFlowKey, type OidcAdapterDeps } from '../../../adapters/idp/oidc.ts';
 import { startOidcIdp, type DemoOidcIdp, type DemoUser } from '../../../adapters/demo/oidc-idp.ts';
 import { providerSchema, type OidcProviderConfig } from '../../../plugin/config/schema.ts';
@@ -360,5 +360,47 @@ describe('OIDC adapter: configuration and discovery', () => {
     const afterSuccess = calls;
     await a.begin({ flow: {}, returnTo: '/' });
     expect(calls).toBe(afterSuccess);
+  });
+});
+
+describe('IdP signing key rollover', () => {
+  it('keeps logging in when the IdP replaces its signing keys (new kid), with no config change and the same adapter', async () => {
+    const { freePort } = await import('../../support/ports.ts');
+    const port = await freePort();
+    const clients = [{ clientId: 'gatehouse', clientSecret: 'gatehouse-secret', redirectUris: [callbackOf('corp')] }];
+    let rolling = await startOidcIdp({ port, clients, users: [alice] });
+    try {
+      const a = createOidcAdapter(oidcConfig({ issuer: rolling.issuer }), { baseUrl: BASE, keyPath: 'providers[0]' });
+      // A connection of its own each time: the pooled one to the stopped IdP is gone.
+      const { request } = await import('node:http');
+      const kidOf = () =>
+        new Promise<string[]>((resolve, reject) => {
+          request(`${rolling.issuer}/jwks`, { agent: false }, (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () => resolve((JSON.parse(body) as { keys: { kid: string }[] }).keys.map((k) => k.kid)));
+          })
+            .on('error', reject)
+            .end();
+        });
+      const before = await kidOf();
+      let flow: FlowState = {};
+      expect((await complete(a, flow, await loginToCallback(a, flow))).subject).toBeTruthy();
+      // The same issuer comes back with new keys: the old kid is gone from its JWKS. A JWKS held
+      // over 60 s is fetched again on an unknown kid (sooner, an unknown kid is refused: a token
+      // with made-up kids must not make us fetch the JWKS on every request).
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(Date.now() + 61_000);
+      await rolling.close();
+      rolling = await startOidcIdp({ port, clients, users: [alice] });
+      const after = await kidOf();
+      expect(after.some((k) => before.includes(k))).toBe(false);
+      flow = {};
+      const again = await complete(a, flow, await loginToCallback(a, flow));
+      expect(again.raw.email).toBe('Alice@Example.com');
+    } finally {
+      vi.useRealTimers();
+      await rolling.close();
+    }
   });
 });

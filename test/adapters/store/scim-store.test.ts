@@ -1,8 +1,8 @@
 /**
  * The knex SCIM store on each database: filters compile to parameterized SQL (values only in
  * bindings), filters on userName, externalId and emails use an index (checked in the query plan,
- * so they stay fast at 100k users), unique violations become SCIM 409s, member deltas report
- * what changed.
+ * so they stay fast at 100k users), unique violations come back as conflicts (the SCIM layer's
+ * 409s), member deltas report what changed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KnexScimStore } from '../../../adapters/store/scim-store.ts';
@@ -98,16 +98,16 @@ describe.each(DB_KINDS)('knex SCIM store on %s', (kind) => {
     expect(plan).toMatch(indexed);
   });
 
-  it('turns unique violations into SCIM 409 uniqueness (userName, group displayName; emails may be shared)', async () => {
+  it('returns unique violations as conflicts naming the attribute and value (userName, group displayName; emails may be shared)', async () => {
     await scim.insertUser({ id: 'dup1', status: 'active', ...write('Dup@Example.com', 'dup@example.com') });
-    await expect(scim.insertUser({ id: 'dup2', status: 'active', ...write('dup@example.COM', 'other@example.com') })).rejects.toMatchObject({ status: 409, scimType: 'uniqueness', message: expect.stringContaining('userName') });
+    expect(await scim.insertUser({ id: 'dup2', status: 'active', ...write('dup@example.COM', 'other@example.com') })).toEqual({ conflict: 'userName', value: 'dup@example.COM' });
     // Emails are not unique (RFC 7643: userName is the only unique attribute of a User).
-    expect((await scim.insertUser({ id: 'dup3', status: 'active', ...write('third@example.com', 'DUP@example.com') })).email).toBe('dup@example.com');
+    expect(await scim.insertUser({ id: 'dup3', status: 'active', ...write('third@example.com', 'DUP@example.com') })).toMatchObject({ email: 'dup@example.com' });
+    expect(await scim.updateUser('dup3', write('DUP@example.com', null), null)).toEqual({ conflict: 'userName', value: 'DUP@example.com' });
     await scim.insertGroup({ id: 'g1', doc: { displayName: 'Admins' }, columns: { displayName: 'Admins', externalId: null }, relations: {} });
-    await expect(scim.insertGroup({ id: 'g2', doc: { displayName: 'ADMINS' }, columns: { displayName: 'ADMINS', externalId: null }, relations: {} })).rejects.toMatchObject({
-      status: 409,
-      message: expect.stringContaining('displayName'),
-    });
+    expect(await scim.insertGroup({ id: 'g2', doc: { displayName: 'ADMINS' }, columns: { displayName: 'ADMINS', externalId: null }, relations: {} })).toEqual({ conflict: 'displayName', value: 'ADMINS' });
+    await scim.insertGroup({ id: 'g3', doc: { displayName: 'Ops' }, columns: { displayName: 'Ops', externalId: null }, relations: {} });
+    expect(await scim.updateGroup('g3', { doc: { displayName: 'admins' }, columns: { displayName: 'admins', externalId: null }, relations: {} }, null)).toEqual({ conflict: 'displayName', value: 'admins' });
   });
 
   it('updates only the expected version and reports member changes', async () => {
@@ -115,7 +115,7 @@ describe.each(DB_KINDS)('knex SCIM store on %s', (kind) => {
     expect(row?.userName).toBe('dup@example.com');
     expect(row?.doc).toMatchObject({ userName: 'Dup@Example.com' });
     expect(await scim.updateUser('dup1', { status: 'deprovisioned' }, 99)).toBeNull();
-    expect((await scim.updateUser('dup1', { status: 'deprovisioned' }, row!.version))?.version).toBe(row!.version + 1);
+    expect(await scim.updateUser('dup1', { status: 'deprovisioned' }, row!.version)).toMatchObject({ version: row!.version + 1 });
     expect(await scim.addMembers('g1', ['u00001', 'u00002'])).toEqual(['u00001', 'u00002']);
     expect(await scim.addMembers('g1', ['u00002', 'u00003'])).toEqual(['u00003']);
     expect(await scim.removeMembers('g1', ['u00003', 'nobody'])).toEqual(['u00003']);

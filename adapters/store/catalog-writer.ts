@@ -1,5 +1,6 @@
 /**
- * Organizations, roles and groups written at run time (admin API). Creation reuses the seeding
+ * The admin API's catalog writer: organizations, roles and groups written at run time (reads are
+ * catalog.ts's). Creation reuses the seeding
  * upsert; a replacement or deletion takes the memberships of what it removes with it, in one
  * transaction, so no membership names a role or group that no longer exists.
  */
@@ -7,7 +8,7 @@ import type { Knex } from 'knex';
 import type { CatalogWriter, OrganizationInput } from '../../plugin/admin/catalog.ts';
 import type { KnexStore } from './knex-store.ts';
 
-export class KnexCatalogStore implements CatalogWriter {
+export class KnexCatalogWriter implements CatalogWriter {
   readonly #store: KnexStore;
   readonly #prefix: string;
 
