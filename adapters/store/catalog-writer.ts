@@ -1,8 +1,8 @@
 /**
  * The admin API's catalog writer: organizations, roles and groups written at run time (reads are
- * catalog.ts's). Creation reuses the seeding
- * upsert; a replacement or deletion takes the memberships of what it removes with it, in one
- * transaction, so no membership names a role or group that no longer exists.
+ * catalog.ts's). Creation reuses the seeding upsert; a replacement or deletion takes the
+ * memberships of what it removes with it, in one transaction, so no membership names a role or
+ * group that no longer exists.
  */
 import type { Knex } from 'knex';
 import type { CatalogWriter, OrganizationInput } from '../../plugin/admin/catalog.ts';
