@@ -74,7 +74,7 @@ export interface Gatehouse {
   router(): Router;
   /** Answers a SCIM request without Express and returns true; false for any other URL (`http.createServer`). */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
-  /** The configured providers, for a sign-in page. */
+  /** The providers in force now (config file and run time), for a sign-in page. */
   providers(): ProviderSummary[];
   /** Stops background work and closes the database and Redis connections. */
   close(): Promise<void>;
@@ -106,7 +106,7 @@ export async function createGatehouse(config: GatehouseConfig, options: CreateGa
     router: () => gh.router,
     handle: gh.handle,
     providers: () =>
-      resolved.providers.map((p) => ({ id: p.id, type: p.type, displayName: p.displayName ?? p.id })),
+      [...gh.context.runtime.current().providers.values()].map(({ config: p }) => ({ id: p.id, type: p.type, displayName: p.displayName ?? p.id })),
     close: () => backend.close(),
   };
 }

@@ -8,22 +8,27 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../plugin/config/schema.ts';
 import { assembleGatehouse, type Gatehouse, type GatehouseOptions } from '../plugin/gatehouse.ts';
-import { watchCatalog } from '../plugin/admin/catalog.ts';
 import { ConfigError } from '../plugin/errors.ts';
 import type { HealthCheck } from '../plugin/http/health.ts';
 import { createLogger } from '../plugin/logger.ts';
 import type { IdpAdapter, SamlStateCache } from '../plugin/ports.ts';
+import type { IdpFactory } from '../plugin/runtime/ports.ts';
+import { createSecretBox } from '../plugin/runtime/secret-box.ts';
+import { watchRuntime } from '../plugin/runtime/watch.ts';
 import { resolveSecrets } from '../plugin/secrets.ts';
 import type { WebhooksFeatureOptions } from '../plugin/webhooks/feature.ts';
 import { connectRedis, redisHealthCheck } from './redis/client.ts';
 import { RedisSamlCache } from './redis/saml-cache.ts';
 import { IndexedRedisSessionStore } from './redis/session-store.ts';
 import { createOidcAdapter } from './idp/oidc.ts';
+import { createMetadataReader, createProviderProbe } from './idp/probe.ts';
 import { createSamlAdapter } from './idp/saml.ts';
 import { createRateLimiter } from './rate-limit/create.ts';
 import { KnexSessionStore } from './session/knex-session-store.ts';
 import { migrate, openDatabase } from './store/database.ts';
 import { KnexStore } from './store/knex-store.ts';
+import { KnexProviderStore } from './store/provider-store.ts';
+import { KnexCatalogWriter } from './store/catalog-writer.ts';
 import { KnexScimStore } from './store/scim-store.ts';
 import { KnexWebhookStore } from './store/webhook-store.ts';
 
@@ -67,6 +72,15 @@ export async function openStore(config: ResolvedConfig, now?: () => number, logg
   const store = new KnexStore(knex, config.database.tablePrefix, now);
   await store.seedOrganizations(config.organizations);
   return store;
+}
+
+/** `secrets.encryptionKey` as a list, else the GATEHOUSE_ENCRYPTION_KEY variable, else none. */
+export function encryptionKeys(config: ResolvedConfig): string[] {
+  const k = config.secrets.encryptionKey;
+  if (k !== undefined) return Array.isArray(k) ? k : [k];
+  const env = process.env.GATEHOUSE_ENCRYPTION_KEY;
+  if (env !== undefined && env !== '' && env.length < 32) throw new ConfigError('secrets.encryptionKey', 'GATEHOUSE_ENCRYPTION_KEY needs at least 32 characters');
+  return env ? [env] : [];
 }
 
 export interface SharedState {
@@ -117,8 +131,8 @@ function startBackground(gatehouse: Gatehouse, store: KnexStore, logger: Logger,
     store.sweepExpired().catch((e: unknown) => logger.warn({ err: e }, 'sweep of expired rows failed'));
   }, 60_000);
   sweep.unref();
-  // Organizations, roles and groups added through another instance's admin API reach this one's engines.
-  const stopCatalogWatch = watchCatalog(gatehouse.context, catalogPollMs);
+  // Providers, organizations and provisioning changed through another instance's admin API reach this one.
+  const stopCatalogWatch = watchRuntime(gatehouse.context.runtime, store, logger, catalogPollMs);
   return () => {
     clearInterval(sweep);
     stopCatalogWatch();
@@ -133,14 +147,12 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
   try {
     shared = await createSharedState(config, store, logger);
     const samlCache = shared.samlCache;
-    const idps = new Map<string, IdpAdapter>();
-    config.providers.forEach((p, i) => {
-      const keyPath = `providers[${i}]`;
+    const idpFactory: IdpFactory = (p, keyPath) => {
       const injected = opts.idps?.get(p.id);
-      if (injected) idps.set(p.id, injected);
-      else if (p.type === 'oidc') idps.set(p.id, createOidcAdapter(p, { baseUrl, keyPath }));
-      else idps.set(p.id, createSamlAdapter(p, { baseUrl, keyPath, cache: samlCache, ...(opts.now ? { now: opts.now } : {}) }));
-    });
+      if (injected) return injected;
+      if (p.type === 'oidc') return createOidcAdapter(p, { baseUrl, keyPath });
+      return createSamlAdapter(p, { baseUrl, keyPath, cache: samlCache, ...(opts.now ? { now: opts.now } : {}) });
+    };
     // Brute-force limits (rateLimits): read by the login start, SCIM and admin token checks.
     const rateLimiter = await createRateLimiter(config, logger);
     const gatehouse = await assembleGatehouse({
@@ -149,11 +161,15 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
       secrets: await resolveSecrets(config, store),
       store,
       sessionStore: shared.sessionStore,
-      idps,
+      idpFactory,
+      providerStore: new KnexProviderStore(store.knex, config.database.tablePrefix),
+      secretBox: createSecretBox(encryptionKeys(config)),
       features: {
         webhooks: new KnexWebhookStore(store.knex, config.database.tablePrefix),
         scim: new KnexScimStore(store),
-        catalog: { upsertOrganization: (org) => store.seedOrganizations([org]) },
+        catalog: new KnexCatalogWriter(store, config.database.tablePrefix),
+        probe: createProviderProbe(baseUrl, opts.now),
+        samlMetadata: createMetadataReader(opts.now),
         audit: (entry) => store.audit(entry),
         webhookOptions: opts.webhooks,
       },

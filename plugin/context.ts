@@ -5,13 +5,15 @@
 import type { Logger } from 'pino';
 import type { ProviderConfig, ResolvedConfig } from './config/schema.ts';
 import type { ClaimsNormalizer } from './login/claims.ts';
-import type { MappingEngine, OrgCatalog } from './mapping/index.ts';
 import type { Metrics } from './http/metrics.ts';
 import type { IdpAdapter, RateLimiter, StoreOps, Store } from './ports.ts';
+import type { Runtime } from './runtime/state.ts';
 import type { Claims, Membership, UserRecord } from './types.ts';
 
 export interface ProviderRuntime {
   config: ProviderConfig;
+  /** Where it is defined: the config file (read-only at run time) or the database (admin API). */
+  source: 'config' | 'database';
   adapter: IdpAdapter;
   normalize: ClaimsNormalizer;
 }
@@ -42,9 +44,8 @@ export interface GatehouseContext {
    */
   secrets: readonly string[];
   store: Store;
-  providers: Map<string, ProviderRuntime>;
-  catalog: OrgCatalog;
-  engines: { forProvider(providerId: string): MappingEngine; global: MappingEngine };
+  /** Providers, organization catalog and mapping engines in force: read `runtime.current()` once per request. */
+  runtime: Runtime;
   logger: Logger;
   metrics: Metrics;
   loginHooks: LoginHook[];
@@ -56,9 +57,4 @@ export interface GatehouseContext {
   now: () => number;
   /** Per-client brute-force limits (config `rateLimits`); none: unlimited. */
   rateLimiter?: RateLimiter | undefined;
-  /**
-   * Re-reads organizations, roles and groups from the store and rebuilds `catalog` and `engines`
-   * (after the admin API created some). Other instances pick them up on restart.
-   */
-  reloadCatalog?: (() => Promise<void>) | undefined;
 }

@@ -6,6 +6,8 @@
  */
 import { createAdminRouter } from './admin/router.ts';
 import type { CatalogWriter } from './admin/catalog.ts';
+import type { ProviderProbe, SamlMetadataReader } from './admin/probe.ts';
+import type { RuntimeProviders } from './admin/providers.ts';
 import type { ResolvedConfig } from './config/schema.ts';
 import { createConsoleRouter } from './console/router.ts';
 import type { Feature } from './feature.ts';
@@ -27,12 +29,18 @@ export interface FeaturePorts {
   audit(entry: AuditEntry): Promise<void>;
   /** Webhook delivery overrides (tests inject misbehaving peers). */
   webhookOptions?: WebhooksFeatureOptions | undefined;
+  /** Providers managed at run time and the box that seals their secrets. */
+  providers?: RuntimeProviders | undefined;
+  /** "Test connection" of a provider (OIDC discovery, SAML metadata). */
+  probe?: ProviderProbe | undefined;
+  /** Reads SAML IdP metadata for providers saved with `metadataUrl`. */
+  samlMetadata?: SamlMetadataReader | undefined;
 }
 
 /** Every feature, in mounting order. */
 export function featuresFor(config: ResolvedConfig, ports: FeaturePorts): Feature[] {
   const webhooks = webhooksFeature(config, ports.webhooks, ports.audit, ports.webhookOptions);
-  const deps = { webhooks: webhooks.service, catalog: ports.catalog };
+  const deps = { webhooks: webhooks.service, catalog: ports.catalog, providers: ports.providers, probe: ports.probe, samlMetadata: ports.samlMetadata };
   const admin: Feature = { name: 'admin', adminApi: [(ctx) => createAdminRouter(ctx, deps)], console: [(ctx) => createConsoleRouter(ctx, deps)] };
   return [webhooks, admin, scimFeature(config, ports.scim)];
 }

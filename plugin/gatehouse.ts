@@ -10,7 +10,7 @@ import { type RequestHandler, Router } from 'express';
 import type session from 'express-session';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from './config/schema.ts';
-import type { GatehouseContext, LoginHook, ProviderRuntime } from './context.ts';
+import type { GatehouseContext, LoginHook } from './context.ts';
 import type { Feature } from './feature.ts';
 import { featuresFor, type FeaturePorts } from './features.ts';
 import type { ApiHandler } from './http/api-handler.ts';
@@ -24,12 +24,13 @@ import { createGuards, type Guards } from './http/guards.ts';
 import { isHttps } from './http/https.ts';
 import { createMetrics, type Metrics } from './http/metrics.ts';
 import { asUnavailable } from './http/unavailable.ts';
-import { createClaimsNormalizer } from './login/claims.ts';
 import { createLoginPipeline } from './login/pipeline.ts';
 import { createLogger } from './logger.ts';
-import { catalogFrom, createMappingEngines } from './mapping/index.ts';
 import { GatehouseStrategy } from './passport/strategy.ts';
-import type { IdpAdapter, RateLimiter, Store } from './ports.ts';
+import type { RateLimiter, Store } from './ports.ts';
+import type { IdpFactory, ProviderStore } from './runtime/ports.ts';
+import type { SecretBox } from './runtime/secret-box.ts';
+import { createRuntime } from './runtime/state.ts';
 import type { Claims } from './types.ts';
 
 /** The resolved config and the ports the adapters built, for `assembleGatehouse`. */
@@ -40,8 +41,12 @@ export interface GatehouseOptions {
   store: Store;
   /** express-session store (database, Redis or memory) of the gateway's own sessions (`router`). */
   sessionStore: session.Store;
-  /** One adapter per configured provider id. */
-  idps: Map<string, IdpAdapter>;
+  /** Builds the IdP adapter of a provider (config file or database). */
+  idpFactory: IdpFactory;
+  /** Providers managed at run time (absent: the config file's alone). */
+  providerStore?: ProviderStore | undefined;
+  /** Seals and opens the secrets of run-time providers (`secrets.encryptionKey`). */
+  secretBox: SecretBox;
   /** Stores of the features (webhooks, SCIM, catalog). */
   features: FeaturePorts;
   logger?: Logger | undefined;
@@ -63,7 +68,7 @@ export type DoneCallback<T> = (err: unknown, value?: T) => void;
 /** Gatehouse assembled: the library's pieces plus what the gateway mounts (`router`, `handle`). */
 export interface Gatehouse extends Guards {
   context: GatehouseContext;
-  /** The Passport strategy of a configured provider, named after it. Throws for an unknown id. */
+  /** The Passport strategy of a provider (config file or run time), named after it. Throws for an id unknown now. */
   strategy(providerId: string): GatehouseStrategy;
   /** For `passport.serializeUser`: keeps the user id in the session. */
   serializeUser(user: unknown, done: DoneCallback<string>): void;
@@ -93,23 +98,14 @@ export async function assembleGatehouse(opts: GatehouseOptions): Promise<Gatehou
   if (opts.secrets.length === 0) throw new TypeError('Gatehouse needs at least one secret');
   const logger = opts.logger ?? createLogger(config.log.level);
   const metrics = opts.metrics ?? createMetrics();
-  const catalog = catalogFrom(await store.listOrganizations());
-  const features = featuresFor(config, opts.features);
-
-  const providers = new Map<string, ProviderRuntime>();
-  config.providers.forEach((p, i) => {
-    const adapter = opts.idps.get(p.id);
-    if (!adapter) throw new TypeError(`no IdP adapter for provider "${p.id}"`);
-    providers.set(p.id, { config: p, adapter, normalize: createClaimsNormalizer(p, i) });
-  });
+  const features = featuresFor(config, { ...opts.features, ...(opts.providerStore ? { providers: { store: opts.providerStore, box: opts.secretBox } } : {}) });
+  const runtime = await createRuntime({ config, store, providers: opts.providerStore, box: opts.secretBox, idpFactory: opts.idpFactory, logger });
 
   const ctx: GatehouseContext = {
     config,
     secrets: opts.secrets,
     store,
-    providers,
-    catalog,
-    engines: createMappingEngines(config, catalog),
+    runtime,
     logger,
     metrics,
     loginHooks: [...features.flatMap((f) => f.loginHooks ?? []), ...(opts.loginHooks ?? [])],
@@ -117,12 +113,6 @@ export async function assembleGatehouse(opts: GatehouseOptions): Promise<Gatehou
     now: opts.now ?? Date.now,
     rateLimiter: opts.rateLimiter,
   };
-  ctx.reloadCatalog = async () => {
-    const fresh = catalogFrom(await store.listOrganizations());
-    ctx.engines = createMappingEngines(config, fresh);
-    ctx.catalog = fresh;
-  };
-
   const build = <T>(pick: (f: Feature) => ((c: GatehouseContext) => T | Promise<T>)[] | undefined): Promise<T[]> =>
     Promise.all(features.flatMap((f) => pick(f) ?? []).map((make) => make(ctx)));
   const apis = await build((f) => f.apis);
@@ -163,7 +153,8 @@ export async function assembleGatehouse(opts: GatehouseOptions): Promise<Gatehou
     context: ctx,
     ...createGuards(ctx),
     strategy(providerId) {
-      if (!providers.has(providerId)) throw new TypeError(`no provider "${providerId}" in the config (providers: ${[...providers.keys()].join(', ') || 'none'})`);
+      const providers = runtime.current().providers;
+      if (!providers.has(providerId)) throw new TypeError(`no provider "${providerId}" (providers: ${[...providers.keys()].join(', ') || 'none'})`);
       let s = strategies.get(providerId);
       if (!s) {
         s = new GatehouseStrategy({ providerId, login, ctx, flows });

@@ -8,6 +8,7 @@ import { createLogger } from '../../plugin/logger.ts';
 import { createGatehouseFromConfig, openStore, type Backend } from '../backend.ts';
 import { loadConfigFile } from '../config/load.ts';
 import type { KnexStore } from '../store/knex-store.ts';
+import { KnexProviderStore } from '../store/provider-store.ts';
 
 // Commands print results; logs go to stderr at warn level so stdout stays machine-readable.
 const cliLogger = () => createLogger('warn');
@@ -66,7 +67,9 @@ export async function findUserByEmailOrId(store: Pick<KnexStore, 'findUserByEmai
   return user;
 }
 
-/** A provider id of the config, or the error the CLI prints. */
-export function checkProvider(config: ResolvedConfig, id: string): void {
-  if (!config.providers.some((p) => p.id === id)) throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${id}"`);
+/** A provider id of the config file or of the run-time providers, or the error the CLI prints. */
+export async function checkProvider(config: ResolvedConfig, store: KnexStore, id: string): Promise<void> {
+  if (config.providers.some((p) => p.id === id)) return;
+  if (await new KnexProviderStore(store.knex, config.database.tablePrefix).getProvider(id)) return;
+  throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${id}"`);
 }

@@ -7,11 +7,12 @@ import { registerCoreCommands } from './commands/core.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerAdminCommands } from './commands/admin.ts';
 import { registerScimTokenCommand } from './commands/scim-token.ts';
+import { registerSecretsCommand } from './commands/secrets.ts';
 
 export type CommandRegistrar = (program: Command) => void;
 
 /** One entry per command module; a new command is one file plus one line here. */
-const REGISTRARS: CommandRegistrar[] = [registerCoreCommands, registerDemoCommand, registerAdminCommands, registerScimTokenCommand];
+const REGISTRARS: CommandRegistrar[] = [registerCoreCommands, registerDemoCommand, registerAdminCommands, registerScimTokenCommand, registerSecretsCommand];
 
 export function buildProgram(): Command {
   const program = new Command('gatehouse')

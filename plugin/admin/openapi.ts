@@ -54,9 +54,42 @@ const SCHEMAS: Record<string, Json> = {
   Organizations: obj({ organizations: arr(ref('Organization')) }),
   AllowlistEntry: obj({ id: str, entry: str, createdBy: nstr, createdAt: time }),
   Allowlist: obj({ enabled: { type: 'boolean' }, allowDbOverrides: { type: 'boolean' }, configEntries: arr(str), entries: arr(ref('AllowlistEntry')) }),
-  Providers: obj({
-    providers: arr(obj({ id: str, type: { enum: ['oidc', 'saml'] }, displayName: nstr, organization: nstr, firstLoginPolicy: str, configuredFirstLoginPolicy: str })),
-  }),
+  Provider: {
+    type: 'object',
+    description: 'The config file\'s provider shape without secret values (`clientSecret`, `privateKey`, `decryptionKey` show `{ "set": true|false }`), plus where it is defined.',
+    properties: {
+      id: str,
+      type: { enum: ['oidc', 'saml'] },
+      source: { enum: ['config', 'database'] },
+      displayName: nstr,
+      organization: nstr,
+      domains: arr(str),
+      firstLoginPolicy: { enum: [...FIRST_LOGIN_POLICIES], description: 'in force (the run-time toggle wins)' },
+      configuredFirstLoginPolicy: { enum: [...FIRST_LOGIN_POLICIES] },
+      clientSecret: obj({ set: { type: 'boolean' } }),
+      privateKey: obj({ set: { type: 'boolean' } }),
+      decryptionKey: obj({ set: { type: 'boolean' } }),
+      createdAt: time,
+      updatedAt: time,
+    },
+    additionalProperties: true,
+  },
+  Providers: obj({ providers: arr(ref('Provider')) }),
+  ProbeReport: obj(
+    {
+      ok: { type: 'boolean' },
+      checks: arr(obj({ name: str, ok: { type: 'boolean' }, detail: str })),
+      found: { type: 'object', description: 'OIDC discovery fields, or the SAML entity ID, SSO URL and signing certificates (subject, notAfter, expired)' },
+      sp: obj({ redirectUri: str, acsUrl: str, spEntityId: str, spMetadataUrl: str }),
+    },
+    ['ok', 'checks', 'found', 'sp'],
+  ),
+  Provisioning: {
+    type: 'object',
+    description: 'The config file\'s `provisioning` block as in force, plus `source`: `config` (the file\'s) or `database` (saved through this API).',
+    properties: { source: { enum: ['config', 'database'] }, syncMode: { enum: ['ADDITIVE', 'MANAGED'] }, defaultRole: str, groupsPattern: str, static: arr({ type: 'object' }), rules: { type: 'object' } },
+    additionalProperties: true,
+  },
   Policy: obj({ provider: str, firstLoginPolicy: { enum: [...FIRST_LOGIN_POLICIES] } }),
   Token: obj({ id: str, name: str, hint: str, provider: nstr, createdBy: nstr, createdAt: time, lastUsedAt: time, revokedAt: time }),
   Tokens: obj({ tokens: arr(ref('Token')) }),
@@ -163,7 +196,7 @@ export function buildOpenApi(routes: readonly RouteDef[], info: { version: strin
       title: 'Gatehouse admin API',
       version: info.version,
       description:
-        'Users, the waiting room, overrides, organizations, allowlist, FirstLoginPolicy, SCIM tokens, webhooks, audit log and explain. ' +
+        'Users, the waiting room, overrides, identity providers, organizations, provisioning, allowlist, FirstLoginPolicy, SCIM tokens, webhooks, audit log and explain. ' +
         'Authenticate with an instance-admin session (state-changing requests must be JSON) or an admin API token (`gatehouse admin-token mint`).',
     },
     servers: [{ url: info.serverUrl ?? '/admin/api' }],

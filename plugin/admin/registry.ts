@@ -31,6 +31,8 @@ export interface RouteDef<B = unknown, Q = unknown> {
   tag: string;
   description?: string;
   body?: z.ZodType<B>;
+  /** Reshapes the raw body before `body` checks it (e.g. drops the read-only fields of a GET answer). */
+  prepareBody?: (raw: unknown, params: Record<string, string>) => unknown;
   query?: z.ZodType<Q>;
   /** Status -> description (and optional component schema name). */
   responses: Record<number, string | { description: string; schema: string }>;

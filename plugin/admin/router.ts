@@ -8,11 +8,16 @@ import { GatehouseError } from '../errors.ts';
 import type { WebhookService } from '../webhooks/service.ts';
 import { actorOf, adminAuth } from './auth.ts';
 import type { CatalogWriter } from './catalog.ts';
+import type { ProviderProbe, SamlMetadataReader } from './probe.ts';
+import type { RuntimeProviders } from './providers.ts';
 import { buildOpenApi } from './openapi.ts';
 import { expressPath, route, type RouteDef } from './registry.ts';
 import { accessRoutes } from './routes/access.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { catalogRoutes } from './routes/catalog.ts';
+import { probeRoutes } from './routes/probe.ts';
+import { providerRoutes } from './routes/providers.ts';
+import { provisioningRoutes } from './routes/provisioning.ts';
 import { userRoutes } from './routes/users.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { adminErrorHandler, parseInput } from './validation.ts';
@@ -25,6 +30,12 @@ export interface AdminDeps {
   webhooks?: WebhookService | undefined;
   /** Creates organizations, roles and groups (absent: the catalog is read-only). */
   catalog?: CatalogWriter | undefined;
+  /** Stores providers managed at run time (absent: the config file's are listed, read-only). */
+  providers?: RuntimeProviders | undefined;
+  /** "Test connection" of a provider (absent: no test routes). */
+  probe?: ProviderProbe | undefined;
+  /** Reads SAML IdP metadata for providers saved with `metadataUrl` (absent: the three fields are required). */
+  samlMetadata?: SamlMetadataReader | undefined;
 }
 
 /** Every admin route, in documentation order. */
@@ -32,6 +43,9 @@ export function adminRoutes(ctx: GatehouseContext, deps: AdminDeps): RouteDef[] 
   const routes: RouteDef[] = [
     ...userRoutes(ctx),
     ...catalogRoutes(ctx, deps.catalog),
+    ...providerRoutes(ctx, deps.providers, deps.samlMetadata),
+    ...(deps.probe ? probeRoutes(ctx, deps.probe) : []),
+    ...provisioningRoutes(ctx),
     ...accessRoutes(ctx),
     ...(deps.webhooks ? webhookRoutes(deps.webhooks) : []),
     ...auditRoutes(ctx),
@@ -61,10 +75,12 @@ export function createAdminRouter(ctx: GatehouseContext, deps: AdminDeps = {}): 
   for (const r of adminRoutes(ctx, deps)) {
     const handler = async (req: Request, res: Response, next: NextFunction) => {
       try {
-        const body = r.body ? parseInput(r.body, req.body, 'body') : undefined;
+        const params = req.params as Record<string, string>;
+        const raw: unknown = r.prepareBody ? await r.prepareBody(req.body, params) : req.body;
+        const body = r.body ? parseInput(r.body, raw, 'body') : undefined;
         const query = r.query ? parseInput(r.query, req.query, 'query') : undefined;
         const actor = r.public ? { kind: 'user' as const, id: '', label: 'anonymous' } : actorOf(res);
-        const reply = await r.handler({ req, res, body, query, params: req.params as Record<string, string>, actor });
+        const reply = await r.handler({ req, res, body, query, params, actor });
         const status = reply.status ?? 200;
         if (status === 204 || reply.body === undefined) res.status(status).end();
         else res.status(status).json(reply.body);

@@ -1,5 +1,6 @@
 /** Request schemas of the admin API; the OpenAPI document renders the same objects. */
 import { z } from 'zod';
+import { providerSchema } from '../config/schema.ts';
 import { USER_SORTS } from '../ports.ts';
 import { FIRST_LOGIN_POLICIES, USER_STATUSES } from '../types.ts';
 import { OPTIONAL_FIELDS } from '../webhooks/payload.ts';
@@ -48,6 +49,24 @@ export const createOrganizationBody = z
     groups: z.array(name).default([]),
   })
   .strict();
+
+export const replaceOrganizationBody = z
+  .object({
+    id: z.string().optional().describe('when given, the id of the path'),
+    name: z.string().max(255).optional(),
+    roles: z.array(name),
+    groups: z.array(name).default([]),
+  })
+  .strict();
+
+const probeOptions = {
+  metadataUrl: z.string().url().optional().describe('SAML: fetch the IdP metadata from here'),
+  metadataXml: z.string().max(1_000_000).optional().describe('SAML: the IdP metadata as is'),
+  allowPrivateNetwork: z.boolean().default(false).describe('allow loopback, private and link-local targets (refused by default)'),
+};
+
+export const probeBody = z.object({ provider: providerSchema, ...probeOptions }).strict();
+export const probeStoredBody = z.object(probeOptions).strict().default({ allowPrivateNetwork: false });
 
 export const catalogNameBody = z.object({ name }).strict();
 

@@ -24,7 +24,7 @@ export async function preProvisionUser(
   input: PreProvisionInput,
   actor: string,
 ): Promise<{ user: UserRecord; memberships: Membership[] }> {
-  const provider = input.provider === undefined ? undefined : ctx.providers.get(input.provider);
+  const provider = input.provider === undefined ? undefined : ctx.runtime.current().providers.get(input.provider);
   if (input.provider !== undefined && !provider) {
     throw new GatehouseError('ERR_VALIDATION', `provider: unknown provider "${input.provider}"`, { details: { field: 'provider' } });
   }

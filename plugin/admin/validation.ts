@@ -6,7 +6,7 @@ import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { formatPath } from '../config/parse.ts';
-import { GatehouseError, isGatehouseError } from '../errors.ts';
+import { ConfigError, GatehouseError, isGatehouseError } from '../errors.ts';
 import { isDependencyDown, sendUnavailable } from '../http/unavailable.ts';
 
 export interface FieldIssue {
@@ -25,6 +25,22 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
   });
   const first = issues[0] ?? { field: where, message: 'invalid' };
   throw new GatehouseError('ERR_VALIDATION', `${first.field}: ${first.message}`, { details: { field: first.field, issues } });
+}
+
+/** A 400 naming `field`, in the shape parseInput's are. */
+export function invalidField(field: string, message: string): GatehouseError {
+  return new GatehouseError('ERR_VALIDATION', `${field}: ${message}`, { details: { field, issues: [{ field, message }] } });
+}
+
+/** A config error about field `providers[index].x` of the candidate, as a 400 naming `x`. */
+export function fieldError(e: unknown, prefix: string | null): unknown {
+  if (!(e instanceof ConfigError)) return e;
+  const message = e.message.slice(e.path.length + 2);
+  let field = e.path;
+  if (prefix !== null && (field === prefix || field.startsWith(`${prefix}.`) || field.startsWith(`${prefix}[`))) {
+    field = field.slice(prefix.length).replace(/^\./, '') || '(body)';
+  }
+  return invalidField(field, message);
 }
 
 export function adminErrorHandler(logger: Logger): ErrorRequestHandler {

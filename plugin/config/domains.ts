@@ -30,3 +30,8 @@ export function findDomainClash(providers: readonly { id: string; domains?: read
   }
   return null;
 }
+
+/** Why a provider's `discoverableOnly` cannot hold, or null: off the chooser, only its domains reach it. */
+export function discoverableOnlyProblem(p: { discoverableOnly?: boolean | undefined; domains?: readonly string[] | undefined }): string | null {
+  return p.discoverableOnly && !p.domains?.length ? 'needs domains: a provider off the chooser is reached only through its email domains' : null;
+}

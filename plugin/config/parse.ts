@@ -3,7 +3,7 @@
  */
 import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
-import { findDomainClash } from './domains.ts';
+import { discoverableOnlyProblem, findDomainClash } from './domains.ts';
 import { configSchema, type ResolvedConfig } from './schema.ts';
 
 /** Renders a zod issue path as `providers[1].issuer`. */
@@ -47,9 +47,8 @@ export function parseConfig(input: unknown): ResolvedConfig {
     if (p.organization !== undefined && !orgs.has(p.organization)) {
       throw new ConfigError(`providers[${i}].organization`, `unknown organization "${p.organization}"`);
     }
-    if (p.discoverableOnly && !p.domains?.length) {
-      throw new ConfigError(`providers[${i}].discoverableOnly`, 'needs domains: a provider off the chooser is reached only through its email domains');
-    }
+    const offChooser = discoverableOnlyProblem(p);
+    if (offChooser) throw new ConfigError(`providers[${i}].discoverableOnly`, offChooser);
   });
   const clash = findDomainClash(config.providers);
   if (clash) throw new ConfigError(clash.path, clash.message);

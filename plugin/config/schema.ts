@@ -139,6 +139,13 @@ const samlProvider = z
     /** Accept RSA-SHA1 signatures and SHA-1 digests (NIST SP 800-131A disallows them): old IdPs only. */
     allowSha1Signatures: z.boolean().default(false),
     identifierFormat: z.string().optional(),
+    /**
+     * The IdP's metadata. Through the admin API, entryPoint, idpIssuer and idpCert left out are
+     * read from it at save; in the config file it is informational (give the three).
+     */
+    metadataUrl: z.string().url().optional(),
+    /** metadataUrl may point at loopback, private or link-local addresses (refused otherwise, as for webhooks). */
+    allowPrivateNetwork: z.boolean().optional(),
   })
   .strict();
 
@@ -267,6 +274,16 @@ export const configSchema = z
       })
       .strict()
       .default({ enabled: false, basePath: '/scim/v2' }),
+    secrets: z
+      .object({
+        /**
+         * Seals the secrets of providers managed at run time (AES-256-GCM): a string or a list,
+         * the first seals, all open (rotation). Default: the GATEHOUSE_ENCRYPTION_KEY variable.
+         */
+        encryptionKey: z.union([z.string().min(32, 'at least 32 characters'), z.array(z.string().min(32, 'at least 32 characters')).min(1)]).optional(),
+      })
+      .strict()
+      .default({}),
     webhooks: z.array(webhookSchema).default([]),
     webhookDelivery: webhookDeliverySchema,
     waitingRoom: z

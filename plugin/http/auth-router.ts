@@ -149,7 +149,7 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
 export function createMetadataRouter(ctx: GatehouseContext): Router {
   const router = Router();
   router.get('/auth/:provider/metadata', (req, res) => {
-    const p = ctx.providers.get(String(req.params.provider));
+    const p = ctx.runtime.current().providers.get(String(req.params.provider));
     if (!p) {
       res.status(404).type('text/plain').send('unknown provider');
       return;

@@ -18,7 +18,7 @@ const MAX_EMAIL = 320;
 
 /** The providers as they are now (read per request: providers may change at run time). */
 export function providerListings(ctx: GatehouseContext): ProviderListing[] {
-  return [...ctx.providers.values()].map((p) => p.config);
+  return [...ctx.runtime.current().providers.values()].map((p) => p.config);
 }
 
 function answer(ctx: GatehouseContext, rawEmail: unknown, returnTo: string): DiscoveryPage {

@@ -17,7 +17,7 @@ function postLogoutRedirect(ctx: GatehouseContext, p: ProviderRuntime): string {
 
 /** The URL that ends the IdP's session too, or null when the provider is not set for it (`singleLogout`) or offers none. */
 export async function idpEndSessionUrl(ctx: GatehouseContext, s: SessionUser): Promise<string | null> {
-  const p = ctx.providers.get(s.provider);
+  const p = ctx.runtime.current().providers.get(s.provider);
   if (!p?.config.singleLogout || !p.adapter.endSessionUrl || !s.idp) return null;
   const { sid, idTokenHint, subject, nameIdFormat } = s.idp;
   return p.adapter.endSessionUrl({ session: { sid, idTokenHint, subject, nameIdFormat }, postLogoutRedirectUri: postLogoutRedirect(ctx, p) });
@@ -50,7 +50,7 @@ export function createIdpLogoutRouter(ctx: GatehouseContext): Router {
   // OIDC Back-Channel Logout 1.0 (§2.5, §2.8): 200, or 400 with an OAuth error; never cached.
   router.post('/auth/:provider/backchannel-logout', form, async (req: Request, res: Response) => {
     const provider = String(req.params.provider);
-    const p = ctx.providers.get(provider);
+    const p = ctx.runtime.current().providers.get(provider);
     res.setHeader('Cache-Control', 'no-store');
     if (!p?.adapter.verifyLogoutToken) return void res.status(404).json({ error: 'invalid_request', error_description: 'no back-channel logout for this provider' });
     const token = (req.body as Record<string, unknown> | undefined)?.logout_token;
@@ -74,7 +74,7 @@ export function createIdpLogoutRouter(ctx: GatehouseContext): Router {
   // SAML Single Logout: a LogoutRequest from the IdP, or its LogoutResponse to ours (both bindings).
   const slo = async (req: Request, res: Response) => {
     const provider = String(req.params.provider);
-    const p = ctx.providers.get(provider);
+    const p = ctx.runtime.current().providers.get(provider);
     const channel = p?.adapter.logoutChannel;
     if (!p || !channel) return void res.status(404).type('text/plain').send('no single logout for this provider');
     const q = req.originalUrl.indexOf('?');

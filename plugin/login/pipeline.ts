@@ -12,6 +12,7 @@ import { countAttempt } from '../http/rate-limit.ts';
 import { noteDependencyDown } from '../http/unavailable.ts';
 import type { FlowState, IdpSession } from '../ports.ts';
 import { provisionLogin, type LoginResult } from '../provisioning/login.ts';
+import { pinned } from '../runtime/state.ts';
 import type { Claims } from '../types.ts';
 
 export type { LoginRefusalReason };
@@ -100,7 +101,7 @@ export function createLoginPipeline(ctx: GatehouseContext): LoginPipeline {
       ctx.metrics.logins.inc({ provider: login.provider, outcome: failed.reason });
       return failed;
     },
-    provider: (id) => ctx.providers.get(id) ?? null,
+    provider: (id) => ctx.runtime.current().providers.get(id) ?? null,
     async begin(p, flow, returnTo, client, loginHint) {
       // Every start counts (each writes a pending request): one budget for the gateway and Passport.
       const limit = await countAttempt(ctx, client, 'loginStart');
@@ -109,13 +110,16 @@ export function createLoginPipeline(ctx: GatehouseContext): LoginPipeline {
     },
     async complete(p, flow, input) {
       const started = process.hrtime.bigint();
+      // One snapshot from here to the commit: an edit or delete of the provider meanwhile
+      // applies to the next login; a provider gone already is refused (404), never a 500.
+      const fixed: GatehouseContext = { ...ctx, runtime: pinned(ctx.runtime, ctx.runtime.current()) };
       const provider = p.config.id;
       let claims: Claims | null = null;
       let label = 'error';
       try {
         const assertion = await p.adapter.complete({ flow, ...input });
         claims = p.normalize(assertion);
-        const result = await provisionLogin(ctx, claims);
+        const result = await provisionLogin(fixed, claims);
         label = loginOutcomeOf(result);
         ctx.logger.info({ provider, userId: result.user.id, outcome: label }, 'login');
         return { ok: true, provider, result, claims, returnTo: assertion.returnTo, idpSession: assertion.idpSession };

@@ -19,12 +19,13 @@ export async function approveUser(ctx: GatehouseContext, userId: string, actor: 
       if (!user) throw new GatehouseError('ERR_NOT_FOUND', `no user ${userId}`);
       if (user.status === 'deprovisioned') throw new GatehouseError('ERR_CONFLICT', 'a deprovisioned user cannot be approved; reactivate it through SCIM');
       const updated = (await tx.updateUser(userId, { status: 'active' })) ?? user;
+      const runtime = ctx.runtime.current();
       const added: string[] = [];
       const errors: unknown[] = [];
       for (const identity of await tx.listIdentities(userId)) {
         const claims = await tx.getIdentityClaims(identity.id);
-        if (!isClaims(claims) || !ctx.providers.has(identity.provider)) continue;
-        const { current, planned } = await planForUser(tx, ctx.engines.forProvider(identity.provider), userId, claims, 'sso');
+        if (!isClaims(claims) || !runtime.providers.has(identity.provider)) continue;
+        const { current, planned } = await planForUser(tx, runtime.engines.forProvider(identity.provider), userId, claims, 'sso');
         // No entitlement from the last claims is not a reason to refuse an admin's approval: that
         // identity's claims are then left unapplied, as its login would be refused.
         if (!planned.access.allowed) continue;

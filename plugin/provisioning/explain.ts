@@ -13,7 +13,8 @@ function key(m: { organization: string; kind: string; name: string; source: stri
 }
 
 export async function explainLogin(ctx: GatehouseContext, providerId: string, rawInput: unknown) {
-  const provider = ctx.providers.get(providerId);
+  const { providers, engines } = ctx.runtime.current();
+  const provider = providers.get(providerId);
   if (!provider) throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${providerId}"`);
   if (typeof rawInput !== 'object' || rawInput === null || Array.isArray(rawInput)) {
     throw new GatehouseError('ERR_VALIDATION', 'claims must be a JSON object');
@@ -21,7 +22,7 @@ export async function explainLogin(ctx: GatehouseContext, providerId: string, ra
   const raw = rawInput as Record<string, unknown>;
   const subject = typeof raw.sub === 'string' ? raw.sub : typeof raw.nameID === 'string' ? raw.nameID : '(explain)';
   const claims: Claims = provider.normalize({ subject, raw });
-  const engine = ctx.engines.forProvider(providerId);
+  const engine = engines.forProvider(providerId);
 
   let user: UserRecord | null = null;
   const identity = await ctx.store.findIdentity(providerId, claims.subject);

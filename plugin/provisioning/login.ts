@@ -31,7 +31,7 @@ async function findOrCreateUser(
   const known = await tx.findIdentityAndLockUser(claims.provider, claims.subject);
   if (known) return { user: known.user, identityId: known.identity.id, created: false, linked: false, locked: true, touched: false };
 
-  const provider = ctx.providers.get(claims.provider);
+  const provider = ctx.runtime.current().providers.get(claims.provider);
   if (!provider) throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${claims.provider}"`);
   const existing = claims.email !== null ? await tx.findUserByEmail(claims.email) : null;
   if (existing) {
@@ -80,7 +80,7 @@ async function findOrCreateUser(
 export async function provisionLogin(ctx: GatehouseContext, inputClaims: Claims): Promise<LoginResult> {
   await checkAllowlist(ctx.config.allowlist, inputClaims.email, ctx.store);
   const claims = await resolveOverage(ctx, inputClaims);
-  const engine = ctx.engines.forProvider(claims.provider);
+  const engine = ctx.runtime.current().engines.forProvider(claims.provider);
   // Only first logins and waiting users need it: a returning active user's login skips the extra evaluation.
   let standing: InstanceAdminStanding | undefined;
   const admin = (): InstanceAdminStanding => (standing === undefined ? (standing = instanceAdminStanding(engine, claims)) : standing);

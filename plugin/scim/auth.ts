@@ -18,7 +18,7 @@ export async function authenticate(ctx: GatehouseContext, req: IncomingMessage):
     throw checked.presented ? scimError.unauthorized('Authorization failure: the bearer token is unknown or revoked.') : scimError.unauthorized();
   }
   const token = checked.row;
-  if (token.provider !== null && !ctx.providers.has(token.provider)) {
+  if (token.provider !== null && !ctx.runtime.current().providers.has(token.provider)) {
     throw scimError.forbidden(`The token is scoped to provider "${token.provider}", which is no longer configured.`);
   }
   return token;

@@ -27,7 +27,7 @@ export function requestContext(ctx: GatehouseContext, scim: ScimStore, token: Ap
     scim,
     token,
     actor: `scim:${token.name}`,
-    engine: token.provider === null ? ctx.engines.global : ctx.engines.forProvider(token.provider),
+    engine: token.provider === null ? ctx.runtime.current().engines.global : ctx.runtime.current().engines.forProvider(token.provider),
     baseUrl,
   };
 }

@@ -85,7 +85,7 @@ export function registerCoreCommands(program: Command): void {
     .action(async (value: string, opts: { config: string; provider: string }) => {
       if (!(FIRST_LOGIN_POLICIES as readonly string[]).includes(value)) throw new Error(`unknown policy "${value}" (expected ${FIRST_LOGIN_POLICIES.join(', ')})`);
       await withStore(opts.config, async (store, config) => {
-        checkProvider(config, opts.provider);
+        await checkProvider(config, store, opts.provider);
         await setPolicy(store, opts.provider, value as FirstLoginPolicy, 'cli');
         process.stdout.write(`${opts.provider}: firstLoginPolicy = ${value}\n`);
       });

@@ -16,7 +16,7 @@ export function registerScimTokenCommand(program: Command): void {
     .option('--provider <id>', 'scope the token to a provider: its SCIM pushes use that provider\'s mapping rules')
     .action(async (opts: { config: string; name: string; provider?: string }) => {
       await withStore(opts.config, async (store, config) => {
-        if (opts.provider !== undefined) checkProvider(config, opts.provider);
+        if (opts.provider !== undefined) await checkProvider(config, store, opts.provider);
         const minted = await mintToken(store, { kind: 'scim', name: opts.name, provider: opts.provider ?? null, actor: ACTOR });
         process.stdout.write(`${minted.token}\n`);
         const scope = minted.provider ? ` for provider "${minted.provider}"` : '';

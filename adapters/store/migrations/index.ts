@@ -9,11 +9,12 @@ import { webhooks } from './003_webhooks.ts';
 import { scimPaging } from './004_scim_paging.ts';
 import { sharedEmails } from './005_shared_emails.ts';
 import { idpLogouts } from './006_idp_logouts.ts';
+import { providers } from './007_providers.ts';
 import type { Migration } from './migration.ts';
 
 export type { Migration } from './migration.ts';
 
-export const MIGRATIONS: Migration[] = [core, scim, webhooks, scimPaging, sharedEmails, idpLogouts];
+export const MIGRATIONS: Migration[] = [core, scim, webhooks, scimPaging, sharedEmails, idpLogouts, providers];
 
 export function migrationSource(prefix: string, migrations: Migration[] = MIGRATIONS): Knex.MigrationSource<Migration> {
   return {

@@ -1,7 +1,7 @@
 /** Who gets in: allowlist overrides, FirstLoginPolicy per provider, SCIM and admin tokens. */
 import type { GatehouseContext } from '../../context.ts';
 import { GatehouseError } from '../../errors.ts';
-import { effectivePolicy, setPolicy } from '../../login/gate.ts';
+import { setPolicy } from '../../login/gate.ts';
 import type { ApiTokenKind } from '../../ports.ts';
 import { mintToken, publicToken } from '../../tokens.ts';
 import { route, type RouteDef } from '../registry.ts';
@@ -26,7 +26,7 @@ function tokenRoutes(ctx: GatehouseContext, kind: ApiTokenKind, base: string, ta
       body: tokenBody,
       responses: { 201: { description: 'The token, shown once', schema: 'MintedToken' }, 400: 'Invalid input' },
       async handler({ body, actor }) {
-        if (body.provider !== undefined && !ctx.providers.has(body.provider)) {
+        if (body.provider !== undefined && !ctx.runtime.current().providers.has(body.provider)) {
           throw new GatehouseError('ERR_VALIDATION', `provider: unknown provider "${body.provider}"`, { details: { field: 'provider' } });
         }
         if (kind === 'admin' && body.provider !== undefined) {
@@ -98,27 +98,6 @@ export function accessRoutes(ctx: GatehouseContext): RouteDef[] {
       },
     }),
     route({
-      method: 'get',
-      path: '/providers',
-      tag: 'Providers',
-      summary: 'Providers with the FirstLoginPolicy in force',
-      responses: { 200: { description: 'Providers', schema: 'Providers' } },
-      async handler() {
-        const providers = [];
-        for (const p of ctx.providers.values()) {
-          providers.push({
-            id: p.config.id,
-            type: p.config.type,
-            displayName: p.config.displayName ?? null,
-            organization: p.config.organization ?? null,
-            firstLoginPolicy: await effectivePolicy(ctx.store, p.config.id, p.config.firstLoginPolicy),
-            configuredFirstLoginPolicy: p.config.firstLoginPolicy,
-          });
-        }
-        return { body: { providers } };
-      },
-    }),
-    route({
       method: 'put',
       path: '/providers/{id}/policy',
       tag: 'Providers',
@@ -127,7 +106,7 @@ export function accessRoutes(ctx: GatehouseContext): RouteDef[] {
       responses: { 200: { description: 'The policy in force', schema: 'Policy' }, 404: 'Unknown provider' },
       async handler({ params, body, actor }) {
         const id = params.id ?? '';
-        if (!ctx.providers.has(id)) throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${id}"`);
+        if (!ctx.runtime.current().providers.has(id)) throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${id}"`);
         await setPolicy(ctx.store, id, body.firstLoginPolicy, actor.label);
         return { body: { provider: id, firstLoginPolicy: body.firstLoginPolicy } };
       },

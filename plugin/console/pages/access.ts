@@ -115,7 +115,7 @@ async function tokensPage(env: Env, k: TokenKindInfo, minted: MintedTokenView | 
 <td>${t.revokedAt ? html`${badge('revoked')} ${when(t.revokedAt)}` : badge('active')}</td>
 <td class="actions">${t.revokedAt ? '' : postButton(env.view, `/admin${k.base}/${encodeURIComponent(t.id)}/revoke`, 'Revoke', { className: 'small danger', srSuffix: t.name, confirm: `Revoke ${t.name}? Clients using it get 401 at once.` })}</td></tr>`,
   );
-  const providers = [...env.ctx.providers.values()].map((p) => ({ value: p.config.id, label: p.config.displayName ?? p.config.id }));
+  const providers = [...env.ctx.runtime.current().providers.values()].map((p) => ({ value: p.config.id, label: p.config.displayName ?? p.config.id }));
   const lead =
     k.kind === 'scim'
       ? html`Bearer tokens for your IdP's SCIM client (${scim.enabled ? html`endpoint <code>${scim.basePath}</code>` : html`SCIM is <strong>off</strong> in the config`}).`

@@ -64,7 +64,7 @@ ${diff.note ? html`<p class="muted">${diff.note}</p>` : ''}
 }
 
 async function explainPage(env: Env, input: { provider?: string | undefined; claims: string }, outcome: Explanation | null): Promise<string> {
-  const providers = [...env.ctx.providers.values()].map((p) => ({ value: p.config.id, label: `${p.config.displayName ?? p.config.id} (${p.config.type.toUpperCase()})` }));
+  const providers = [...env.ctx.runtime.current().providers.values()].map((p) => ({ value: p.config.id, label: `${p.config.displayName ?? p.config.id} (${p.config.type.toUpperCase()})` }));
   return consolePage(
     env.view,
     { title: 'Explain', active: 'explain', lead: 'A dry run of a login with these claims: nothing is written.' },

@@ -17,7 +17,7 @@ const checks = (name: 'roles' | 'groups', values: string[]) =>
 export const newUserPage: PageFn = async (env) => {
   const { organizations } = await env.call<{ organizations: Organization[] }>('get', '/organizations');
   const org = organizations.find((o) => o.id === param(env.req, 'org'));
-  const providers = [...env.ctx.providers.values()].map((p) => ({ value: p.config.id, label: p.config.displayName ?? p.config.id }));
+  const providers = [...env.ctx.runtime.current().providers.values()].map((p) => ({ value: p.config.id, label: p.config.displayName ?? p.config.id }));
   return consolePage(
     env.view,
     {

@@ -26,7 +26,7 @@ export const waitingRoomPage: PageFn = async (env) => {
   const cursor = param(env.req, 'cursor');
   const page = await env.call<UserPage>('get', '/users', { query: { status: 'pending_approval', limit: '100', cursor } });
   const gated: string[] = [];
-  for (const p of env.ctx.providers.values()) {
+  for (const p of env.ctx.runtime.current().providers.values()) {
     if ((await effectivePolicy(env.ctx.store, p.config.id, p.config.firstLoginPolicy)) === 'pending_approval') gated.push(p.config.displayName ?? p.config.id);
   }
   const rows = page.users.map(
@@ -72,7 +72,7 @@ export const usersPage: PageFn = async (env) => {
   const page = await env.call<UserPage>('get', '/users', { query: { ...filter, ...given, cursor: param(env.req, 'cursor'), limit: '50' } });
   const sort = (given.sort ?? 'created') as UserSort;
   const order: Ordering = { sort, dir: (given.dir as SortDir | undefined) ?? defaultSortDir(sort), given };
-  const providers = [...env.ctx.providers.values()].map((p) => ({ value: p.config.id, label: p.config.displayName ?? p.config.id }));
+  const providers = [...env.ctx.runtime.current().providers.values()].map((p) => ({ value: p.config.id, label: p.config.displayName ?? p.config.id }));
   const rows = page.users.map(
     (u) =>
       html`<tr><td>${userLink(u)}</td><td>${displayName(u)}</td><td>${badge(u.status)}</td><td>${u.instanceAdmin ? badge('yes') : ''}</td><td>${when(u.createdAt)}</td></tr>`,

@@ -9,7 +9,7 @@ import { EMPTY_FORM, TRIGGER_LABELS, examplePreview, readWebhookForm, unsavedExa
 type EndpointDetail = EndpointView & { deliveries: Record<string, number> };
 
 const hookPath = (id: string) => `/admin/webhooks/${encodeURIComponent(id)}`;
-const defaultProvider = (env: Env) => env.ctx.providers.keys().next().value ?? 'corp-oidc';
+const defaultProvider = (env: Env) => env.ctx.runtime.current().providers.keys().next().value ?? 'corp-oidc';
 
 function secretBox(secret: string): Html {
   return html`<section class="secret" aria-labelledby="secret-title">

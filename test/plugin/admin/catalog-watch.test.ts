@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGatehouseFromConfig, type Backend } from '../../../adapters/backend.ts';
+import { KnexCatalogWriter } from '../../../adapters/store/catalog-writer.ts';
 import { addCatalogName, createOrganization } from '../../../plugin/admin/catalog.ts';
 import { parseConfig } from '../../../plugin/config/parse.ts';
 import { createLogger } from '../../../plugin/logger.ts';
@@ -43,7 +44,7 @@ describe.each(DB_KINDS)('catalog changes reach every instance on %s', (kind) => 
   });
 
   const groupsOf = (backend: Backend, groups: string[]) =>
-    backend.gatehouse.context.engines.global
+    backend.gatehouse.context.runtime.current().engines.global
       .evaluate({
         claims: { provider: 'corp', subject: 's', email: 'w@example.com', emailOriginal: null, emailVerified: true, name: null, givenName: null, familyName: null, groups, groupsOverage: false, raw: {} },
         source: 'sso',
@@ -53,7 +54,7 @@ describe.each(DB_KINDS)('catalog changes reach every instance on %s', (kind) => 
       .entitlements.map((e) => `${e.organization}:${e.groups.join(',')}`);
 
   it("an organization and a group created on one instance map on the other after its poll", async () => {
-    const writer = { upsertOrganization: (org: { id: string; name?: string | undefined; roles: string[]; groups: string[] }) => a.store.seedOrganizations([org]) };
+    const writer = new KnexCatalogWriter(a.store, 'gh_');
     // Before: neither instance knows the organization, so the pattern maps nothing into it.
     expect(groupsOf(b, ['chainloop_new-org_ops'])).toEqual([]);
     await createOrganization(a.gatehouse.context, writer, { id: 'new-org', roles: ['viewer'], groups: ['ops'] }, 'test');

@@ -76,7 +76,7 @@ describe.each(DB_KINDS)('SCIM group push -> mapping rules on %s', (kind) => {
     for (const displayName of names) await s.scim.post('/Groups', { schemas: [GROUP_SCHEMA], displayName, members: [{ value: id }] });
 
     const ctx = s.gateway.gatehouse.context;
-    const sso = ctx.engines.global.evaluate({
+    const sso = ctx.runtime.current().engines.global.evaluate({
       claims: { provider: 'x', subject: 's', email: 'rules@example.com', emailOriginal: null, emailVerified: true, name: null, givenName: null, familyName: null, groups: names, groupsOverage: false, raw: {} },
       source: 'scim',
       current: [],
