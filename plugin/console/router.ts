@@ -27,6 +27,7 @@ import { isHttps } from '../http/https.ts';
 import { renderForbidden, renderSignIn } from './pages/public.ts';
 import * as orgs from './pages/organizations.ts';
 import * as providerForm from './pages/provider-form.ts';
+import * as provisioning from './pages/provider-provisioning.ts';
 import * as providers from './pages/providers.ts';
 import * as lifecycle from './pages/user-lifecycle.ts';
 import { createUserAction, newUserPage } from './pages/user-new.ts';
@@ -169,6 +170,9 @@ export function createConsoleRouter(ctx: GatehouseContext, deps: ConsoleDeps = {
   c.get('/providers/:id', page(providers.providerDetailPage));
   c.get('/providers/:id/edit', page(providerForm.editProviderPage));
   c.post('/providers/:id/edit', action(providerForm.updateProviderAction, provider('/edit')));
+  c.get('/providers/:id/provisioning', page(provisioning.provisioningPage));
+  c.post('/providers/:id/provisioning', action(provisioning.saveProvisioningAction, provider('/provisioning')));
+  c.post('/providers/:id/provisioning/try', action(provisioning.tryProvisioningAction, provider('/provisioning')));
   c.post('/providers/:id/test', action(providers.testProviderAction, provider()));
   c.get('/providers/:id/delete', page(providers.deleteConfirmPage));
   c.post('/providers/:id/delete', action(providers.deleteProviderAction, provider()));

@@ -158,6 +158,15 @@ function bodyOf(kind: Kind, v: Values, base: Record<string, unknown>): Record<st
   return body;
 }
 
+/**
+ * A provider as `GET` shows it, ready to be sent back with changes: without what the view adds
+ * and the body does not take, and with the configured policy rather than the one in force.
+ */
+export function editBase(p: ProviderDetail): Record<string, unknown> {
+  const { metadataStatus: _status, ...base } = p;
+  return { ...base, firstLoginPolicy: p.configuredFirstLoginPolicy };
+}
+
 const kindOf = (env: Env): Kind => (env.req.query.type === 'saml' ? 'saml' : 'oidc');
 
 export const newProviderPage: PageFn = async (env) => providerForm(env, kindOf(env), {}, null, null);
@@ -188,9 +197,7 @@ export const editProviderPage: PageFn = async (env) => {
 export const updateProviderAction: ActionFn = async (env) => {
   const p = await editable(env);
   const v = valuesFrom(env, p.type);
-  // What the view adds and the body does not take; the configured policy, not the one in force.
-  const { metadataStatus: _status, firstLoginPolicy: _inForce, ...base } = p;
-  const body = bodyOf(p.type, { ...v, id: p.id, firstLoginPolicy: p.configuredFirstLoginPolicy }, base);
+  const body = bodyOf(p.type, { ...v, id: p.id, firstLoginPolicy: p.configuredFirstLoginPolicy }, editBase(p));
   try {
     await env.call('put', '/providers/{id}', { params: { id: p.id }, body });
     return { redirect: `/admin/providers/${encodeURIComponent(p.id)}`, flash: `Saved ${p.id}.` };
