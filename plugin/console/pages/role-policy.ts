@@ -105,8 +105,8 @@ export function policyFieldset(index: number, s: PolicyState, roles: readonly st
   const rolesErr = problem?.field === `${base}.roles` ? problemAt(problem, `${base}.roles`, id('roles-error')) : '';
   const roleOptions = (selected: string) => [html`<option value=""${selected === '' ? html` selected` : ''}>–</option>`, ...roles.map((r) => html`<option value="${r}"${r === selected ? html` selected` : ''}>${r}</option>`)];
   const rows = [...s.rows, ...Array.from({ length: BLANK_ROWS }, () => ({ value: '', role: '' }))].map(
-    (r, i) => html`<div class="row"><label>IdP value ${i + 1} <input type="text" name="${name('value')}" value="${r.value}" size="30" autocomplete="off"></label>
-<label>Role ${i + 1} <select name="${name('role')}">${roleOptions(r.role)}</select></label></div>`,
+    (r, i) => html`<div class="row"><label for="${id(`value-${i}`)}">IdP value ${i + 1}</label><input type="text" id="${id(`value-${i}`)}" name="${name('value')}" value="${r.value}" size="30" autocomplete="off">
+<label for="${id(`role-${i}`)}">Role ${i + 1}</label><select id="${id(`role-${i}`)}" name="${name('role')}">${roleOptions(r.role)}</select></div>`,
   );
   const label = s.org === null ? 'Default policy' : `Policy for ${s.org}`;
   return html`<fieldset aria-label="${label}"><legend>${title}</legend>
