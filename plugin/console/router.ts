@@ -169,7 +169,7 @@ export function createConsoleRouter(ctx: GatehouseContext, deps: ConsoleDeps = {
   c.post('/providers/new', action(providerForm.createProviderAction, (req) => `/admin/providers/new${queryString({ type: req.query.type === 'saml' ? 'saml' : 'oidc' })}`));
   c.get('/providers/:id', page(providers.providerDetailPage));
   c.get('/providers/:id/edit', page(providerForm.editProviderPage));
-  c.post('/providers/:id/edit', action(providerForm.updateProviderAction, provider('/edit')));
+  c.post('/providers/:id/edit', action(providerForm.updateProviderAction, provider()));
   c.get('/providers/:id/provisioning', page(provisioning.provisioningPage));
   c.post('/providers/:id/provisioning', action(provisioning.saveProvisioningAction, provider('/provisioning')));
   c.post('/providers/:id/provisioning/try', action(provisioning.tryProvisioningAction, provider('/provisioning')));

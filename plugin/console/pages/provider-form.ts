@@ -6,6 +6,7 @@
  * An edit sends the provider as `GET` shows it with the form's fields over it, so everything the
  * form does not show (the provisioning block, other claim paths...) is kept.
  */
+import { GatehouseError } from '../../errors.ts';
 import { field, pathParam, type ActionFn, type Env, type PageFn } from '../env.ts';
 import { fieldProblem, invalidAttrs, isAt, problemAt, type FieldProblem } from '../field-error.ts';
 import { html, type Html } from '../html.ts';
@@ -186,7 +187,9 @@ export const createProviderAction: ActionFn = async (env) => {
 };
 
 async function editable(env: Env): Promise<ProviderDetail> {
-  return env.call<ProviderDetail>('get', '/providers/{id}', { params: { id: pathParam(env.req, 'id') } });
+  const p = await env.call<ProviderDetail>('get', '/providers/{id}', { params: { id: pathParam(env.req, 'id') } });
+  if (p.source === 'config') throw new GatehouseError('ERR_CONFLICT', `provider "${p.id}" is defined in the config file (read-only here; only its policy can be set)`);
+  return p;
 }
 
 export const editProviderPage: PageFn = async (env) => {
