@@ -189,13 +189,15 @@ describe('identity providers pages in Chromium (SQLite)', { timeout: 90_000 }, (
   });
 
   it('deletes a run-time provider behind a confirmation; its logins are refused', async () => {
-    await admin.goto(at(`/admin/providers/${RT_OIDC}`));
+    await admin.goto(at('/admin/providers'));
+    await screenshot(admin, 'providers');
+    await admin.getByRole('link', { name: 'Runtime OIDC' }).click();
     await admin.getByRole('link', { name: 'Delete' }).click();
+    await screenshot(admin, 'provider-delete');
     await admin.getByRole('button', { name: `Delete provider ${RT_OIDC}` }).click();
     await admin.waitForURL(at('/admin/providers'));
     await expect(flash(admin).textContent()).resolves.toBe(`Deleted ${RT_OIDC}.`);
     await expect(admin.getByRole('link', { name: 'Runtime OIDC' }).count()).resolves.toBe(0);
-    await screenshot(admin, 'providers');
     expect((await new Agent().get(at(`/auth/${RT_OIDC}/login`))).status).toBe(404);
     expect(problems.list).toEqual([]);
   });

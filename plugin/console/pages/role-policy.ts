@@ -122,6 +122,6 @@ ${s.org === null ? '' : html`<label class="check"><input type="checkbox" name="$
 <label>Claim <span class="muted">JMESPath to the values, e.g. <code>groups</code> or <code>realm_access.roles</code></span><input type="text" name="${name('claim')}" id="${id('claim')}" value="${s.claim || DEFAULT_CLAIM}" list="claim-names" spellcheck="false" autocomplete="off"${claimErr.attrs}></label>${claimErr.msg}
 ${rows}${mapErr}</fieldset>
 <label>Role expression <span class="muted">JMESPath returning a role name or a list of them</span>
-<textarea name="${name('expression')}" id="${id('expression')}" spellcheck="false" rows="2"${exprErr.attrs}>${s.expression}</textarea></label>${exprErr.msg}
+<textarea name="${name('expression')}" id="${id('expression')}" class="short" spellcheck="false" rows="2"${exprErr.attrs}>${s.expression}</textarea></label>${exprErr.msg}
 </fieldset>`;
 }
