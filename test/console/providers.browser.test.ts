@@ -141,7 +141,7 @@ describe('identity providers pages in Chromium (SQLite)', { timeout: 90_000 }, (
 
     await admin.getByLabel('Claims (JSON').fill(JSON.stringify({ sub: 'x', email: 'x@example.com', email_verified: true, groups: [ENGINEERS_GUID] }));
     await admin.getByRole('button', { name: 'Try it' }).click();
-    await expect(admin.getByRole('table', { name: 'Membership changes' }).textContent()).resolves.toContain('acme-corp');
+    await expect(admin.getByRole('table', { name: 'Membership changes' }).textContent()).resolves.toContain('acme-corp:role:admin (sso)');
     await screenshot(admin, 'provider-try-it', '#outcome');
   });
 
