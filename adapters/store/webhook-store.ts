@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { isDirectoryEventType } from '../../plugin/directory-events.ts';
 import type { StoreOps } from '../../plugin/ports.ts';
 import type {
   AttemptRecord,
@@ -32,6 +33,9 @@ function parseJson<T>(v: unknown, fallback: T): T {
   }
 }
 
+/** The `events` column of an endpoint that subscribes to none (the migration's default). */
+const NO_EVENTS = '[]';
+
 function rowToEndpoint(r: Row): WebhookEndpoint {
   return {
     id: String(r.id),
@@ -40,6 +44,7 @@ function rowToEndpoint(r: Row): WebhookEndpoint {
     previousSecret: str(r.previous_secret),
     previousSecretExpiresAt: optNum(r.previous_secret_expires_at),
     trigger: String(r.trigger) as WebhookEndpoint['trigger'],
+    events: parseJson<string[]>(r.events, []).filter(isDirectoryEventType),
     fields: parseJson<string[]>(r.fields, []),
     payload: parseJson<Record<string, string>>(r.payload, {}),
     allowPrivateNetwork: Boolean(r.allow_private_network),
@@ -91,6 +96,7 @@ function patchColumns(p: EndpointPatch): Row {
   if (p.previousSecret !== undefined) out.previous_secret = p.previousSecret;
   if (p.previousSecretExpiresAt !== undefined) out.previous_secret_expires_at = p.previousSecretExpiresAt;
   if (p.trigger !== undefined) out.trigger = p.trigger;
+  if (p.events !== undefined) out.events = JSON.stringify(p.events);
   if (p.fields !== undefined) out.fields = JSON.stringify(p.fields);
   if (p.payload !== undefined) out.payload = JSON.stringify(p.payload);
   if (p.allowPrivateNetwork !== undefined) out.allow_private_network = p.allowPrivateNetwork;
@@ -139,6 +145,7 @@ export class KnexWebhookStore implements WebhookStore {
         previous_secret: e.previousSecret,
         previous_secret_expires_at: e.previousSecretExpiresAt,
         trigger: e.trigger,
+        events: JSON.stringify(e.events),
         fields: JSON.stringify(e.fields),
         payload: JSON.stringify(e.payload),
         allow_private_network: e.allowPrivateNetwork,
@@ -170,7 +177,10 @@ export class KnexWebhookStore implements WebhookStore {
   }
 
   async listFiringEndpoints(tx: StoreOps): Promise<WebhookEndpoint[]> {
-    const rows = (await this.runner(tx)(this.endpoints).whereNull('disabled_at').whereNot('trigger', 'none').orderBy('id')) as Row[];
+    const rows = (await this.runner(tx)(this.endpoints)
+      .whereNull('disabled_at')
+      .andWhere((q) => q.whereNot('trigger', 'none').orWhereNot('events', NO_EVENTS))
+      .orderBy('id')) as Row[];
     return rows.map(rowToEndpoint);
   }
 

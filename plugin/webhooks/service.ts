@@ -3,6 +3,7 @@
  * rotate, example payloads, deliveries, manual redelivery. Every change is audited.
  */
 import { randomBytes } from 'node:crypto';
+import type { DirectoryEventType } from '../directory-events.ts';
 import { GatehouseError } from '../errors.ts';
 import type { StoreOps } from '../ports.ts';
 import type { AuditEntry } from '../types.ts';
@@ -21,6 +22,7 @@ export function endpointView(e: WebhookEndpoint, now: number) {
     id: e.id,
     url: e.url,
     trigger: e.trigger,
+    events: e.events,
     fields: e.fields,
     payload: e.payload,
     allowPrivateNetwork: e.allowPrivateNetwork,
@@ -54,7 +56,8 @@ export interface EndpointInput {
   id?: string | undefined;
   url: string;
   secret?: string | undefined;
-  trigger: WebhookTrigger;
+  trigger?: WebhookTrigger | undefined;
+  events?: DirectoryEventType[] | undefined;
   fields?: string[] | undefined;
   payload?: Record<string, string> | undefined;
   allowPrivateNetwork?: boolean | undefined;
@@ -63,6 +66,7 @@ export interface EndpointInput {
 export interface EndpointUpdate {
   url?: string | undefined;
   trigger?: WebhookTrigger | undefined;
+  events?: DirectoryEventType[] | undefined;
   fields?: string[] | undefined;
   payload?: Record<string, string> | undefined;
   allowPrivateNetwork?: boolean | undefined;
@@ -128,7 +132,8 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         secret,
         previousSecret: null,
         previousSecretExpiresAt: null,
-        trigger: input.trigger,
+        trigger: input.trigger ?? 'none',
+        events: [...new Set(input.events ?? [])],
         fields: [...new Set(input.fields ?? [])],
         payload: { ...(input.payload ?? {}) },
         allowPrivateNetwork: input.allowPrivateNetwork ?? false,
@@ -139,14 +144,18 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         updatedAt: now,
       };
       if (!(await store.insertEndpoint(endpoint))) throw new GatehouseError('ERR_CONFLICT', `webhook endpoint "${endpoint.id}" exists`);
-      await audit('webhook.create', actor, { endpointId: endpoint.id, url: endpoint.url, trigger: endpoint.trigger });
+      await audit('webhook.create', actor, { endpointId: endpoint.id, url: endpoint.url, trigger: endpoint.trigger, events: endpoint.events });
       return { endpoint: endpointView(endpoint, now), secret };
     },
 
     async update(id: string, patch: EndpointUpdate, actor: string) {
       const e = await endpointOr404(id);
       const { enabled, ...rest } = patch;
-      const changes = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+      const changes = Object.fromEntries(
+        Object.entries(rest)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, k === 'events' && Array.isArray(v) ? [...new Set(v)] : v]),
+      );
       if (Object.keys(changes).length) ownedByApi(e, 'change');
       if (changes.url !== undefined) {
         const bad = urlProblem(String(changes.url));
