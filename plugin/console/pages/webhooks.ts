@@ -22,16 +22,16 @@ function secretBox(secret: string): Html {
 async function listPage(env: Env, form: WebhookFormValues, preview: Html | null): Promise<string> {
   const { webhooks, retryScheduleMs } = await env.call<{ webhooks: EndpointView[]; retryScheduleMs: number[] }>('get', '/webhooks');
   const rows = webhooks.map(
-    (w) => html`<tr><td><a href="${hookPath(w.id)}">${w.id}</a></td><td><code>${w.url}</code></td><td>${TRIGGER_LABELS[w.trigger]}</td>
+    (w) => html`<tr><td><a href="${hookPath(w.id)}">${w.id}</a></td><td><code>${w.url}</code></td><td>${TRIGGER_LABELS[w.trigger]}</td><td>${w.events.length ? w.events.join(', ') : html`<span class="muted">none</span>`}</td>
 <td>${w.enabled ? badge('enabled', 'active') : badge('disabled', 'failed')}</td><td>${w.source === 'config' ? 'config file' : 'console / API'}</td></tr>`,
   );
   const retries = retryScheduleMs.map((ms) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`)).join(', ');
   return consolePage(
     env.view,
-    { title: 'Webhooks', active: 'webhooks', lead: 'Signed HTTP calls on logins, so that automation can add overrides for new IdP users.' },
+    { title: 'Webhooks', active: 'webhooks', lead: 'Signed HTTP calls on logins and directory changes, so that automation can add overrides for new IdP users and follow SCIM.' },
     html`<table><caption class="sr-only">Webhook endpoints</caption>
-<thead><tr><th scope="col">Id</th><th scope="col">URL</th><th scope="col">Trigger</th><th scope="col">State</th><th scope="col">Defined in</th></tr></thead>
-<tbody>${rows.length ? rows : html`<tr><td colspan="5" class="muted">No endpoint yet.</td></tr>`}</tbody></table>
+<thead><tr><th scope="col">Id</th><th scope="col">URL</th><th scope="col">Trigger</th><th scope="col">Directory events</th><th scope="col">State</th><th scope="col">Defined in</th></tr></thead>
+<tbody>${rows.length ? rows : html`<tr><td colspan="6" class="muted">No endpoint yet.</td></tr>`}</tbody></table>
 <p class="muted">Failed deliveries are retried after ${retries || 'no delay'}.</p>
 <h2 id="new-endpoint">New endpoint</h2>
 ${webhookForm(env.view, form, { action: '/admin/webhooks', mode: 'create', submitLabel: 'Create endpoint' })}
@@ -79,7 +79,7 @@ async function endpointPage(env: Env, id: string, secret: string | null): Promis
     env.call<{ deliveries: DeliveryView[]; nextCursor: string | null }>('get', '/webhooks/{id}/deliveries', { params: { id }, query: { status, cursor, limit: '25' } }),
   ]);
   const fromConfig = w.source === 'config';
-  const values: WebhookFormValues = { url: w.url, trigger: w.trigger, fields: w.fields, payload: Object.entries(w.payload), allowPrivateNetwork: w.allowPrivateNetwork };
+  const values: WebhookFormValues = { url: w.url, trigger: w.trigger, events: w.events, fields: w.fields, payload: Object.entries(w.payload), allowPrivateNetwork: w.allowPrivateNetwork };
   const counts = Object.entries(w.deliveries).map(([s, n]) => html`${badge(`${s}: ${n}`, s)} `);
   const firing = (['user_created_without_groups', 'login_without_groups', 'every_login'] as const).map((t) => ({ value: t, label: TRIGGER_LABELS[t] }));
   return consolePage(
