@@ -9,11 +9,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KnexWebhookStore } from '../../../adapters/store/webhook-store.ts';
 import { DIRECTORY_EVENT_TYPES, emitDirectoryEvents } from '../../../plugin/directory-events.ts';
+import { setPolicy } from '../../../plugin/login/gate.ts';
+import { provisionLogin } from '../../../plugin/provisioning/login.ts';
 import { mintToken } from '../../../plugin/tokens.ts';
 import type { DirectoryBody } from '../../../plugin/webhooks/directory.ts';
 import { DB_KINDS } from '../../support/db.ts';
-import { GROUP_SCHEMA, oktaUser, patchOps, startScimServer, type ScimServer } from '../scim/helpers.ts';
-import { eventually, startReceiver, webhookSecret, type Receiver } from './support.ts';
+import { GROUP_SCHEMA, inertIdp, oktaUser, patchOps, startScimServer, type ScimServer } from '../scim/helpers.ts';
+import { claims, eventually, PROVIDER, startReceiver, webhookSecret, type Receiver } from './support.ts';
 
 type Json = Record<string, any>;
 const SECRET = webhookSecret();
@@ -48,8 +50,10 @@ describe.each(DB_KINDS)('directory events on %s', (kind) => {
     receiver = await startReceiver({ secrets: [SECRET] });
     down = await startReceiver({ secrets: [DOWN_SECRET], listen: false });
     s = await startScimServer(kind, {
+      idps: new Map([[PROVIDER, inertIdp(PROVIDER)]]),
       config: (base) => ({
         ...base,
+        providers: [{ id: PROVIDER, type: 'oidc', issuer: 'http://127.0.0.1:9/unused', clientId: 'gatehouse', firstLoginPolicy: 'allow' }],
         provisioning: { syncMode: 'ADDITIVE', defaultRole: 'viewer', groupsPattern: 'chainloop_{ORG_NAME}_{GROUP_NAME}' },
         webhooks: [
           { id: 'all', url: receiver.url, secret: SECRET, events: [...DIRECTORY_EVENT_TYPES], payload: { env: 'test' }, allowPrivateNetwork: true },
@@ -163,6 +167,33 @@ describe.each(DB_KINDS)('directory events on %s', (kind) => {
     expect(await written()).toEqual([]);
     expect((await admin('POST', `/users/${b}/reject`)).status).toBe(200);
     expect(await written()).toMatchObject([{ type: 'user.rejected', data: { source: 'waiting_room', user: { id: b, status: 'rejected' } } }]);
+  });
+
+  it('SSO logins: the login that creates a user and the sync that moves memberships fire; a login that changes nothing does not', async () => {
+    const ctx = s.gateway.gatehouse.context;
+    const sso = claims('sso-user', { groups: ['chainloop_acme-corp_developers'] });
+    const first = await provisionLogin(ctx, sso);
+    const made = await written();
+    expect(types(made)).toEqual(['user.created', 'membership.changed']);
+    expect(made[0]?.data).toMatchObject({ source: 'sso', actor: `idp:${PROVIDER}`, user: { id: first.user.id, email: 'sso-user@example.com' } });
+    expect(made[1]?.data.changes?.[0]?.added).toContainEqual({ organization: 'acme-corp', kind: 'group', name: 'developers', source: 'sso' });
+    await provisionLogin(ctx, sso);
+    expect(await written()).toEqual([]);
+  });
+
+  it('the waiting room: approving an SSO user applies their last claims and says which rows it added', async () => {
+    await setPolicy(s.gateway.store, PROVIDER, 'pending_approval', 'test');
+    try {
+      const waiting = await provisionLogin(s.gateway.gatehouse.context, claims('sso-waiter', { groups: ['chainloop_acme-corp_developers'] }));
+      expect(await written()).toMatchObject([{ type: 'user.created', data: { source: 'sso', user: { status: 'pending_approval' } } }]);
+      expect((await admin('POST', `/users/${waiting.user.id}/approve`)).status).toBe(200);
+      const approved = await written();
+      expect(types(approved)).toEqual(['user.approved', 'membership.changed']);
+      expect(approved[1]?.data).toMatchObject({ source: 'waiting_room', actor: 'admin-token:ops' });
+      expect(approved[1]?.data.changes?.[0]?.added).toContainEqual({ organization: 'acme-corp', kind: 'group', name: 'developers', source: 'sso' });
+    } finally {
+      await setPolicy(s.gateway.store, PROVIDER, 'allow', 'test');
+    }
   });
 
   it('a change that rolls back writes no event', async () => {
