@@ -8,7 +8,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KnexWebhookStore } from '../../../adapters/store/webhook-store.ts';
+import { parseConfig } from '../../../plugin/config/parse.ts';
 import { DIRECTORY_EVENT_TYPES, emitDirectoryEvents } from '../../../plugin/directory-events.ts';
+import { ConfigError } from '../../../plugin/errors.ts';
 import { setPolicy } from '../../../plugin/login/gate.ts';
 import { provisionLogin } from '../../../plugin/provisioning/login.ts';
 import { mintToken } from '../../../plugin/tokens.ts';
@@ -20,6 +22,19 @@ import { claims, eventually, PROVIDER, startReceiver, webhookSecret, type Receiv
 type Json = Record<string, any>;
 const SECRET = webhookSecret();
 const DOWN_SECRET = webhookSecret();
+
+describe('directory event subscriptions', () => {
+  it('an unknown event type in the config file stops the start with its key path', () => {
+    const input = { database: { client: 'sqlite3' as const, connection: { filename: ':memory:' } }, webhooks: [{ url: 'https://h.example.com/x', secret: SECRET, events: ['user.created', 'user.exploded'] }] };
+    expect(() => parseConfig(input)).toThrow(ConfigError);
+    expect(() => parseConfig(input)).toThrow(/^webhooks\[0\]\.events\[1\]: /);
+  });
+
+  it('an endpoint with events and no trigger has the trigger none', () => {
+    const [w] = parseConfig({ database: { client: 'sqlite3', connection: { filename: ':memory:' } }, webhooks: [{ url: 'https://h.example.com/x', secret: SECRET, events: ['user.created'] }] }).webhooks;
+    expect(w).toMatchObject({ trigger: 'none', events: ['user.created'] });
+  });
+});
 
 describe.each(DB_KINDS)('directory events on %s', (kind) => {
   let s: ScimServer;
@@ -155,6 +170,18 @@ describe.each(DB_KINDS)('directory events on %s', (kind) => {
     expect(await written()).toMatchObject([{ type: 'user.reactivated', data: { user: { id, status: 'active' } } }]);
     expect((await admin('DELETE', `/users/${id}`)).status).toBe(204);
     expect(await written()).toMatchObject([{ type: 'user.deleted', data: { user: { id, email: 'otto@example.com' } } }]);
+  });
+
+  it('the admin API subscribes an endpoint to events and refuses an unknown one with a 400 naming the field', async () => {
+    const bad = await admin('POST', '/webhooks', { url: 'https://h.example.com/x', events: ['user.created', 'user.exploded'] });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toContain('events');
+    const made = await admin('POST', '/webhooks', { id: 'api-dir', url: 'https://h.example.com/x', events: ['user.created', 'user.created'] });
+    expect(made.status).toBe(201);
+    expect(await made.json()).toMatchObject({ id: 'api-dir', trigger: 'none', events: ['user.created'] });
+    const changed = await admin('PATCH', '/webhooks/api-dir', { events: ['group.created', 'group.deleted'] });
+    expect(await changed.json()).toMatchObject({ events: ['group.created', 'group.deleted'] });
+    expect((await admin('DELETE', '/webhooks/api-dir')).status).toBe(204);
   });
 
   it('the waiting room: approve and reject fire once, with the source waiting_room', async () => {
