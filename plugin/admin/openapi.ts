@@ -151,7 +151,15 @@ const SCHEMAS: Record<string, Json> = {
     ['type', 'timestamp', 'data'],
   ),
   MembershipFact: obj({ organization: str, kind: { enum: ['role', 'group'] }, name: str, source: { enum: ['sso', 'scim', 'static', 'override'] } }),
-  WebhookExample: obj({ endpointId: str, trigger: str, fires: { type: 'boolean' }, headers: { type: ['object', 'null'] }, body: { oneOf: [ref('WebhookBody'), { type: 'null' }] }, raw: str }),
+  WebhookExample: obj({
+    endpointId: str,
+    trigger: str,
+    event: str,
+    fires: { type: 'boolean' },
+    headers: { type: ['object', 'null'] },
+    body: { oneOf: [ref('WebhookBody'), ref('DirectoryEventBody'), { type: 'null' }] },
+    raw: str,
+  }),
   Delivery: obj({
     id: str,
     endpointId: str,

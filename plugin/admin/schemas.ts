@@ -126,6 +126,8 @@ export const rotateSecretBody = z
 
 export const exampleQuery = z.object({
   trigger: z.enum(['user_created_without_groups', 'login_without_groups', 'every_login']).optional(),
+  /** A directory event's example instead of a login's. */
+  event: z.enum(DIRECTORY_EVENT_TYPES).optional(),
   provider: z.string().min(1).optional(),
 });
 

@@ -80,6 +80,32 @@ export function directoryBodies(event: DirectoryEvent, endpoint: Pick<WebhookEnd
   }));
 }
 
+/** A made-up event of each type, for `GET /admin/api/webhooks/{id}/example?event=`. */
+export function exampleDirectoryEvent(type: DirectoryEvent['type']): DirectoryEvent {
+  const origin = { source: 'scim' as const, actor: 'scim:okta' };
+  const user: EventUser = { id: '00000000-0000-4000-8000-000000000000', email: 'jane.doe@example.com', userName: 'jane.doe@example.com', givenName: 'Jane', familyName: 'Doe', displayName: 'Jane Doe', status: 'active' };
+  const group = { id: '00000000-0000-4000-8000-0000000000aa', displayName: 'chainloop_acme-corp_developers' };
+  switch (type) {
+    case 'group.created':
+    case 'group.deleted':
+      return { ...origin, type, group };
+    case 'group.members_added':
+    case 'group.members_removed':
+      return { ...origin, type, group, members: [user.id] };
+    case 'membership.changed':
+      return { ...origin, type, changes: [{ user, added: [{ organization: 'acme-corp', kind: 'group', name: 'developers', source: 'scim' }], removed: [] }] };
+    case 'user.approved':
+    case 'user.rejected':
+      return { source: 'waiting_room', actor: 'admin-token:automation', type, user: { ...user, status: type === 'user.approved' ? 'active' : 'rejected' } };
+    case 'user.deactivated':
+      return { ...origin, type, user: { ...user, status: 'deprovisioned' } };
+    case 'user.updated':
+      return { ...origin, type, user, changed: ['displayName'] };
+    default:
+      return { ...origin, type, user };
+  }
+}
+
 const userIdOf = (event: DirectoryEvent): string | null => ('user' in event ? event.user.id : null);
 
 /** The outbox hook for directory events; the dispatcher is nudged once the change committed. */

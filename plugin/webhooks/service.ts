@@ -7,6 +7,7 @@ import type { DirectoryEventType } from '../directory-events.ts';
 import { GatehouseError } from '../errors.ts';
 import type { StoreOps } from '../ports.ts';
 import type { AuditEntry } from '../types.ts';
+import { directoryBodies, exampleDirectoryEvent } from './directory.ts';
 import { urlProblem } from './endpoints.ts';
 import { buildBody, exampleFacts, serializeBody } from './payload.ts';
 import type { DeliveryStatus, FiringTrigger, WebhookEndpoint, WebhookEvent, WebhookStore, WebhookTrigger } from './ports.ts';
@@ -188,9 +189,16 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       return { endpoint: endpointView(await endpointOr404(id), now), secret };
     },
 
-    /** The exact body (and headers, signed with the endpoint's secrets now) a trigger would send. */
-    async example(id: string, triggerOverride?: FiringTrigger, provider = 'corp-oidc') {
+    /** The exact body (and headers, signed with the endpoint's secrets now) a trigger or a directory event would send. */
+    async example(id: string, triggerOverride?: FiringTrigger, provider = 'corp-oidc', event?: DirectoryEventType) {
       const e = await endpointOr404(id);
+      if (event !== undefined) {
+        const now = deps.now();
+        const [body] = directoryBodies(exampleDirectoryEvent(event), e, now);
+        const bytes = JSON.stringify(body);
+        const headers = { 'content-type': 'application/json', ...signedHeaders(signingSecrets(e, now), 'msg_example', now, bytes) };
+        return { endpointId: id, trigger: e.trigger, event, fires: e.events.includes(event), headers, body: JSON.parse(bytes) as unknown, raw: bytes };
+      }
       const type = triggerOverride ?? (e.trigger === 'none' ? null : e.trigger);
       if (type === null) {
         return { endpointId: id, trigger: e.trigger, fires: false, note: 'trigger "none" never sends; pass ?trigger= to preview another trigger', headers: null, body: null };

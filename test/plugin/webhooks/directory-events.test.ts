@@ -181,6 +181,10 @@ describe.each(DB_KINDS)('directory events on %s', (kind) => {
     expect(await made.json()).toMatchObject({ id: 'api-dir', trigger: 'none', events: ['user.created'] });
     const changed = await admin('PATCH', '/webhooks/api-dir', { events: ['group.created', 'group.deleted'] });
     expect(await changed.json()).toMatchObject({ events: ['group.created', 'group.deleted'] });
+    const example = (await (await admin('GET', '/webhooks/api-dir/example?event=group.created')).json()) as Json;
+    expect(example).toMatchObject({ event: 'group.created', fires: true, body: { type: 'group.created', data: { group: { displayName: expect.any(String) }, source: 'scim' } } });
+    expect(example.raw).toBe(JSON.stringify(example.body));
+    expect((await (await admin('GET', '/webhooks/api-dir/example?event=user.deleted')).json()) as Json).toMatchObject({ fires: false });
     expect((await admin('DELETE', '/webhooks/api-dir')).status).toBe(204);
   });
 
