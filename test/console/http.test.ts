@@ -172,6 +172,10 @@ describe.each(DB_KINDS)('admin console over HTTP on %s', (kind) => {
     expect(stored.text).toContain('name="events" value="membership.changed" checked');
     expect(stored.text).not.toContain('name="events" value="user.deleted" checked');
     expect((await admin.get(at('/admin/webhooks'), HTML)).text).toContain('user.created, membership.changed');
+    const preview = decodeEntities((await admin.get(at('/admin/webhooks/directory?preview=membership.changed'), HTML)).text);
+    expect(preview).toContain('"type": "membership.changed"');
+    expect(preview).not.toContain('does not subscribe');
+    expect(decodeEntities((await admin.get(at('/admin/webhooks/directory?preview=user.deleted'), HTML)).text)).toContain('This endpoint does not subscribe to <code>user.deleted</code>.');
   });
 
   it('sends a refused change back with the reason (bad input is validated by the admin API schemas)', async () => {

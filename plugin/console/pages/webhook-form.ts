@@ -28,7 +28,7 @@ const FIELD_LABELS: Record<(typeof OPTIONAL_FIELDS)[number], string> = {
   new_user: 'New user (first login)',
 };
 
-const EVENT_LABELS: Record<DirectoryEventType, string> = {
+export const EVENT_LABELS: Record<DirectoryEventType, string> = {
   'user.created': 'User created',
   'user.updated': 'User attributes changed',
   'user.deactivated': 'User deactivated',

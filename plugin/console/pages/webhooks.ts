@@ -1,10 +1,11 @@
 /** Webhook endpoints: list and create, edit with the example payload, delivery log and redelivery. */
+import { DIRECTORY_EVENT_TYPES, isDirectoryEventType } from '../../directory-events.ts';
 import { isGatehouseError } from '../../errors.ts';
 import { param, pathParam, field, type ActionFn, type Env, type PageFn } from '../env.ts';
 import { html, prettyJson, when, type Html } from '../html.ts';
 import { badge, consolePage, options, postButton, queryString } from '../layout.ts';
 import type { DeliveryDetail, DeliveryView, EndpointView, WebhookExample } from '../views.ts';
-import { EMPTY_FORM, TRIGGER_LABELS, examplePreview, readWebhookForm, unsavedExample, webhookBody, webhookForm, type WebhookFormValues } from './webhook-form.ts';
+import { EMPTY_FORM, EVENT_LABELS, TRIGGER_LABELS, examplePreview, readWebhookForm, unsavedExample, webhookBody, webhookForm, type WebhookFormValues } from './webhook-form.ts';
 
 type EndpointDetail = EndpointView & { deliveries: Record<string, number> };
 
@@ -74,14 +75,24 @@ async function endpointPage(env: Env, id: string, secret: string | null): Promis
   const previewTrigger = param(env.req, 'preview') ?? (w.trigger === 'none' ? 'every_login' : w.trigger);
   const status = param(env.req, 'status');
   const cursor = param(env.req, 'cursor');
+  const previewEvent = isDirectoryEventType(previewTrigger) ? previewTrigger : null;
   const [example, log] = await Promise.all([
-    env.call<WebhookExample>('get', '/webhooks/{id}/example', { params: { id }, query: { trigger: previewTrigger, provider: defaultProvider(env) } }),
+    env.call<WebhookExample>('get', '/webhooks/{id}/example', {
+      params: { id },
+      query: previewEvent ? { event: previewEvent } : { trigger: previewTrigger, provider: defaultProvider(env) },
+    }),
     env.call<{ deliveries: DeliveryView[]; nextCursor: string | null }>('get', '/webhooks/{id}/deliveries', { params: { id }, query: { status, cursor, limit: '25' } }),
   ]);
   const fromConfig = w.source === 'config';
   const values: WebhookFormValues = { url: w.url, trigger: w.trigger, events: w.events, fields: w.fields, payload: Object.entries(w.payload), allowPrivateNetwork: w.allowPrivateNetwork };
   const counts = Object.entries(w.deliveries).map(([s, n]) => html`${badge(`${s}: ${n}`, s)} `);
-  const firing = (['user_created_without_groups', 'login_without_groups', 'every_login'] as const).map((t) => ({ value: t, label: TRIGGER_LABELS[t] }));
+  const firing = [
+    ...(['user_created_without_groups', 'login_without_groups', 'every_login'] as const).map((t) => ({ value: t, label: TRIGGER_LABELS[t] })),
+    ...DIRECTORY_EVENT_TYPES.map((e) => ({ value: e, label: `Event: ${EVENT_LABELS[e]}` })),
+  ];
+  const notSent = previewEvent
+    ? html`<p class="muted">This endpoint does not subscribe to <code>${previewEvent}</code>.</p>`
+    : html`<p class="muted">This endpoint's trigger is “${TRIGGER_LABELS[w.trigger]}”, so it does not send this one.</p>`;
   return consolePage(
     env.view,
     { title: `Webhook ${w.id}`, active: 'webhooks', lead: html`<a href="/admin/webhooks">All endpoints</a>` },
@@ -99,8 +110,8 @@ ${fromConfig ? '' : postButton(env.view, `${hookPath(id)}/rotate-secret`, 'Rotat
 ${fromConfig ? '' : postButton(env.view, `${hookPath(id)}/delete`, 'Delete endpoint', { className: 'small danger', confirm: `Delete ${w.id} and its delivery log?` })}
 </div></section>
 <section class="card" aria-labelledby="example-title"><h2 id="example-title">Example payload</h2>
-<form method="get" action="${hookPath(id)}#example-title" class="inline"><label>Preview the trigger <select name="preview" data-autosubmit>${options(firing, previewTrigger)}</select></label><button type="submit" class="secondary">Show</button></form>
-${example.fires ? '' : html`<p class="muted">This endpoint's trigger is “${TRIGGER_LABELS[w.trigger]}”, so it does not send this one.</p>`}
+<form method="get" action="${hookPath(id)}#example-title" class="inline"><label>Preview the trigger or event <select name="preview" data-autosubmit>${options(firing, previewTrigger)}</select></label><button type="submit" class="secondary">Show</button></form>
+${example.fires ? '' : notSent}
 ${examplePreview(example)}
 </section>
 <h2 id="deliveries">Delivery log</h2>
