@@ -126,6 +126,7 @@ async function drain(backend: Backend, outbox: KnexWebhookStore, concurrency: nu
     previousSecret: null,
     previousSecretExpiresAt: null,
     trigger: 'every_login',
+    events: [],
     fields: [],
     payload: {},
     allowPrivateNetwork: true,

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { ProviderConfig, ResolvedConfig } from './config/schema.ts';
 import type { ClaimsNormalizer } from './login/claims.ts';
+import type { DirectoryHook } from './directory-events.ts';
 import type { Metrics } from './http/metrics.ts';
 import type { IdpAdapter, RateLimiter, StoreOps, Store } from './ports.ts';
 import type { Runtime } from './runtime/state.ts';
@@ -49,6 +50,8 @@ export interface GatehouseContext {
   logger: Logger;
   metrics: Metrics;
   loginHooks: LoginHook[];
+  /** Run inside the transaction of every directory change (SCIM, admin API, waiting room, logins). */
+  directoryHooks: DirectoryHook[];
   /**
    * Library hook for Azure group overage: fetch the user's groups (e.g. from Microsoft Graph)
    * when the IdP said it did not send them. Return null when they cannot be had.

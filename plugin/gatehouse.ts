@@ -109,6 +109,7 @@ export async function assembleGatehouse(opts: GatehouseOptions): Promise<Gatehou
     logger,
     metrics,
     loginHooks: [...features.flatMap((f) => f.loginHooks ?? []), ...(opts.loginHooks ?? [])],
+    directoryHooks: features.flatMap((f) => f.directoryHooks ?? []),
     resolveGroups: opts.resolveGroups,
     now: opts.now ?? Date.now,
     rateLimiter: opts.rateLimiter,

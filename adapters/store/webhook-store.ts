@@ -1,8 +1,9 @@
 /**
- * The webhook outbox on knex. Outbox rows are written through the login transaction's own
- * handle; dispatchers take due rows under a lease: FOR UPDATE SKIP LOCKED on PostgreSQL and
- * MySQL 8 / MariaDB 10.6+, one conditional UPDATE on SQLite (a write statement holds SQLite's
- * single writer lock from its first read, so two claimers cannot both see a row as free).
+ * The webhook outbox on knex. Outbox rows are written through the handle of the transaction that
+ * made the change (a login, a directory change); dispatchers take due rows under a lease: FOR
+ * UPDATE SKIP LOCKED on PostgreSQL and MySQL 8 / MariaDB 10.6+, one conditional UPDATE on SQLite
+ * (a write statement holds SQLite's single writer lock from its first read, so two claimers cannot
+ * both see a row as free). Row mapping is in webhook-rows.ts.
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -21,83 +22,8 @@ import type {
 import { isUniqueViolation } from './database.ts';
 import { KnexOps } from './knex-store.ts';
 import { dialectOf, type Dialect } from './dialect.ts';
-import { num, optNum, str, type Row } from './rows.ts';
-
-function parseJson<T>(v: unknown, fallback: T): T {
-  if (typeof v !== 'string') return fallback;
-  try {
-    return JSON.parse(v) as T;
-  } catch {
-    return fallback;
-  }
-}
-
-function rowToEndpoint(r: Row): WebhookEndpoint {
-  return {
-    id: String(r.id),
-    url: String(r.url),
-    secret: String(r.secret),
-    previousSecret: str(r.previous_secret),
-    previousSecretExpiresAt: optNum(r.previous_secret_expires_at),
-    trigger: String(r.trigger) as WebhookEndpoint['trigger'],
-    fields: parseJson<string[]>(r.fields, []),
-    payload: parseJson<Record<string, string>>(r.payload, {}),
-    allowPrivateNetwork: Boolean(r.allow_private_network),
-    source: r.source === 'config' ? 'config' : 'api',
-    disabledAt: optNum(r.disabled_at),
-    disabledReason: str(r.disabled_reason),
-    createdAt: num(r.created_at),
-    updatedAt: num(r.updated_at),
-  };
-}
-
-function rowToEvent(r: Row): WebhookEvent {
-  return {
-    id: String(r.id),
-    endpointId: String(r.endpoint_id),
-    type: String(r.type) as WebhookEvent['type'],
-    body: String(r.body),
-    userId: str(r.user_id),
-    status: String(r.status) as DeliveryStatus,
-    attempts: num(r.attempts),
-    roundStart: num(r.round_start),
-    nextAttemptAt: num(r.next_attempt_at),
-    createdAt: num(r.created_at),
-    deliveredAt: optNum(r.delivered_at),
-    lastError: str(r.last_error),
-  };
-}
-
-function rowToAttempt(r: Row): AttemptRecord {
-  return {
-    id: String(r.id),
-    eventId: String(r.event_id),
-    endpointId: String(r.endpoint_id),
-    attempt: num(r.attempt),
-    startedAt: num(r.started_at),
-    durationMs: num(r.duration_ms),
-    statusCode: optNum(r.status_code),
-    error: str(r.error),
-    responseExcerpt: str(r.response_excerpt),
-    outcome: String(r.outcome) as AttemptRecord['outcome'],
-    nextAttemptAt: optNum(r.next_attempt_at),
-  };
-}
-
-function patchColumns(p: EndpointPatch): Row {
-  const out: Row = {};
-  if (p.url !== undefined) out.url = p.url;
-  if (p.secret !== undefined) out.secret = p.secret;
-  if (p.previousSecret !== undefined) out.previous_secret = p.previousSecret;
-  if (p.previousSecretExpiresAt !== undefined) out.previous_secret_expires_at = p.previousSecretExpiresAt;
-  if (p.trigger !== undefined) out.trigger = p.trigger;
-  if (p.fields !== undefined) out.fields = JSON.stringify(p.fields);
-  if (p.payload !== undefined) out.payload = JSON.stringify(p.payload);
-  if (p.allowPrivateNetwork !== undefined) out.allow_private_network = p.allowPrivateNetwork;
-  if (p.disabledAt !== undefined) out.disabled_at = p.disabledAt;
-  if (p.disabledReason !== undefined) out.disabled_reason = p.disabledReason;
-  return out;
-}
+import { num, optNum, type Row } from './rows.ts';
+import { NO_EVENTS, patchColumns, rowToAttempt, rowToEndpoint, rowToEvent } from './webhook-rows.ts';
 
 export class KnexWebhookStore implements WebhookStore {
   private readonly endpoints: string;
@@ -139,6 +65,7 @@ export class KnexWebhookStore implements WebhookStore {
         previous_secret: e.previousSecret,
         previous_secret_expires_at: e.previousSecretExpiresAt,
         trigger: e.trigger,
+        events: JSON.stringify(e.events),
         fields: JSON.stringify(e.fields),
         payload: JSON.stringify(e.payload),
         allow_private_network: e.allowPrivateNetwork,
@@ -170,7 +97,10 @@ export class KnexWebhookStore implements WebhookStore {
   }
 
   async listFiringEndpoints(tx: StoreOps): Promise<WebhookEndpoint[]> {
-    const rows = (await this.runner(tx)(this.endpoints).whereNull('disabled_at').whereNot('trigger', 'none').orderBy('id')) as Row[];
+    const rows = (await this.runner(tx)(this.endpoints)
+      .whereNull('disabled_at')
+      .andWhere((q) => q.whereNot('trigger', 'none').orWhereNot('events', NO_EVENTS))
+      .orderBy('id')) as Row[];
     return rows.map(rowToEndpoint);
   }
 

@@ -4,6 +4,7 @@
  * same store call that ends the sessions at once, wherever they live (database rows, Redis).
  */
 import type { GatehouseContext } from '../context.ts';
+import { emitDirectoryEvents, type DirectoryEvent } from '../directory-events.ts';
 import { GatehouseError } from '../errors.ts';
 import type { StoreOps } from '../ports.ts';
 import type { UserRecord } from '../types.ts';
@@ -16,6 +17,13 @@ function refuseSelf(actor: AdminActor, userId: string, change: Change): void {
   if (actor.kind === 'user' && actor.id === userId) throw new GatehouseError('ERR_CONFLICT', `you cannot ${change} your own account`);
 }
 
+const event = (type: 'user.deactivated' | 'user.reactivated' | 'user.deleted', user: UserRecord, actor: AdminActor): DirectoryEvent => ({
+  source: 'admin',
+  actor: actor.label,
+  type,
+  user,
+});
+
 async function locked(tx: StoreOps, userId: string): Promise<UserRecord> {
   const user = await tx.lockUser(userId);
   if (!user) throw new GatehouseError('ERR_NOT_FOUND', `no user ${userId}`);
@@ -27,9 +35,10 @@ export async function deactivateUser(ctx: GatehouseContext, userId: string, acto
   await ctx.store.transaction(async (tx) => {
     const user = await locked(tx, userId);
     if (user.status === 'deprovisioned') throw new GatehouseError('ERR_CONFLICT', `user ${user.email ?? userId} is already deactivated`);
-    await tx.updateUser(userId, { status: 'deprovisioned' });
+    const updated = (await tx.updateUser(userId, { status: 'deprovisioned' })) ?? { ...user, status: 'deprovisioned' };
     const sessionsEnded = await tx.deleteSessionsOfUser(userId);
     await tx.audit({ action: 'user.deactivate', outcome: 'deprovisioned', actor: actor.label, userId, details: { previous: user.status, sessionsEnded } });
+    await emitDirectoryEvents(ctx, tx, [event('user.deactivated', updated, actor)]);
   });
 }
 
@@ -38,8 +47,9 @@ export async function reactivateUser(ctx: GatehouseContext, userId: string, acto
   await ctx.store.transaction(async (tx) => {
     const user = await locked(tx, userId);
     if (user.status !== 'deprovisioned') throw new GatehouseError('ERR_CONFLICT', `user ${user.email ?? userId} is ${user.status.replace('_', ' ')}, not deactivated`);
-    await tx.updateUser(userId, { status: 'active' });
+    const updated = (await tx.updateUser(userId, { status: 'active' })) ?? { ...user, status: 'active' };
     await tx.audit({ action: 'user.reactivate', outcome: 'active', actor: actor.label, userId, details: { previous: user.status } });
+    await emitDirectoryEvents(ctx, tx, [event('user.reactivated', updated, actor)]);
   });
 }
 
@@ -51,5 +61,6 @@ export async function deleteUser(ctx: GatehouseContext, userId: string, actor: A
     await tx.audit({ action: 'user.delete', outcome: 'deleted', actor: actor.label, userId, details: { email: user.email, previous: user.status } });
     await tx.deleteSessionsOfUser(userId);
     await tx.deleteUser(userId);
+    await emitDirectoryEvents(ctx, tx, [event('user.deleted', user, actor)]);
   });
 }

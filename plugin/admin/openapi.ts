@@ -3,6 +3,7 @@
  * query parameters are the zod schemas the handlers validate with (JSON Schema 2020-12).
  */
 import { z } from 'zod';
+import { DIRECTORY_EVENT_TYPES } from '../directory-events.ts';
 import { FIRST_LOGIN_POLICIES, USER_STATUSES } from '../types.ts';
 import { pathParams, type RouteDef } from './registry.ts';
 
@@ -98,6 +99,7 @@ const SCHEMAS: Record<string, Json> = {
     id: str,
     url: str,
     trigger: { enum: ['none', 'user_created_without_groups', 'login_without_groups', 'every_login'] },
+    events: { ...arr({ enum: [...DIRECTORY_EVENT_TYPES] }), description: 'Directory events the endpoint subscribes to, besides its login trigger (docs/webhooks.md)' },
     fields: arr(str),
     payload: { type: 'object', additionalProperties: str },
     allowPrivateNetwork: { type: 'boolean' },
@@ -125,7 +127,39 @@ const SCHEMAS: Record<string, Json> = {
     },
     ['type', 'timestamp', 'data'],
   ),
-  WebhookExample: obj({ endpointId: str, trigger: str, fires: { type: 'boolean' }, headers: { type: ['object', 'null'] }, body: { oneOf: [ref('WebhookBody'), { type: 'null' }] }, raw: str }),
+  DirectoryEventBody: obj(
+    {
+      type: { enum: [...DIRECTORY_EVENT_TYPES] },
+      timestamp: { type: 'string', format: 'date-time' },
+      data: obj(
+        {
+          user: obj({ id: str, email: nstr, username: nstr, first_name: nstr, last_name: nstr, name: nstr, status: { enum: [...USER_STATUSES] } }),
+          changed: { ...arr(str), description: 'user.updated: the attributes that changed' },
+          group: obj({ id: str, displayName: str }, ['id', 'displayName']),
+          members: { ...arr(obj({ id: str }, ['id'])), description: 'At most 100 per delivery' },
+          changes: {
+            ...arr(obj({ user: { type: 'object' }, added: arr(ref('MembershipFact')), removed: arr(ref('MembershipFact')) })),
+            description: 'membership.changed: at most 100 users per delivery',
+          },
+          source: { enum: ['scim', 'admin', 'sso', 'waiting_room'] },
+          actor: str,
+          custom_payload: { type: 'object', additionalProperties: str },
+        },
+        ['source', 'actor', 'custom_payload'],
+      ),
+    },
+    ['type', 'timestamp', 'data'],
+  ),
+  MembershipFact: obj({ organization: str, kind: { enum: ['role', 'group'] }, name: str, source: { enum: ['sso', 'scim', 'static', 'override'] } }),
+  WebhookExample: obj({
+    endpointId: str,
+    trigger: str,
+    event: str,
+    fires: { type: 'boolean' },
+    headers: { type: ['object', 'null'] },
+    body: { oneOf: [ref('WebhookBody'), ref('DirectoryEventBody'), { type: 'null' }] },
+    raw: str,
+  }),
   Delivery: obj({
     id: str,
     endpointId: str,
@@ -137,7 +171,7 @@ const SCHEMAS: Record<string, Json> = {
     lastError: nstr,
     createdAt: time,
     deliveredAt: time,
-    body: ref('WebhookBody'),
+    body: { oneOf: [ref('WebhookBody'), ref('DirectoryEventBody')] },
     attemptLog: arr(obj({ attempt: { type: 'integer' }, startedAt: time, durationMs: { type: 'integer' }, statusCode: { type: ['integer', 'null'] }, outcome: str, error: nstr, responseExcerpt: nstr, nextAttemptAt: time })),
   }),
   DeliveryPage: obj({ deliveries: arr(ref('Delivery')), nextCursor: nstr }),

@@ -4,6 +4,7 @@
  * the organization. Used by the admin API and the CLI.
  */
 import type { GatehouseContext } from '../context.ts';
+import { emitDirectoryEvents, fact, membershipEvents } from '../directory-events.ts';
 import { GatehouseError } from '../errors.ts';
 import type { NewMembership, OrganizationCatalogEntry, StoreOps } from '../ports.ts';
 import type { Membership } from '../types.ts';
@@ -54,11 +55,15 @@ export async function addOverride(ctx: GatehouseContext, userId: string, input: 
   return ctx.store.transaction(async (tx) => {
     const user = await tx.getUser(userId);
     if (!user) throw new GatehouseError('ERR_NOT_FOUND', `no user ${userId}`);
+    const before = new Set((await tx.listMemberships(userId)).map((m) => m.id));
     await tx.addMemberships(userId, overrideRows(org.id, roles, groups, actor));
     const wanted = new Set([...roles.map((r) => `role:${r}`), ...groups.map((g) => `group:${g}`)]);
     const rows = (await tx.listMemberships(userId)).filter(
       (m) => m.source === 'override' && m.organization === org.id && wanted.has(`${m.kind}:${m.name}`),
     );
+    // Adding an override the user holds already changes nothing, and says nothing.
+    const added = rows.filter((m) => !before.has(m.id)).map(fact);
+    await emitDirectoryEvents(ctx, tx, membershipEvents({ source: 'admin', actor }, [{ user, added, removed: [] }]));
     await tx.audit({
       action: 'override.add',
       actor,
@@ -71,9 +76,11 @@ export async function addOverride(ctx: GatehouseContext, userId: string, input: 
 
 export async function removeOverride(ctx: GatehouseContext, userId: string, overrideId: string, actor: string): Promise<Membership> {
   return ctx.store.transaction(async (tx) => {
-    const row = (await tx.listMemberships(userId)).find((m) => m.id === overrideId);
-    if (!row || row.source !== 'override') throw new GatehouseError('ERR_NOT_FOUND', `user ${userId} has no override ${overrideId}`);
+    const user = await tx.getUser(userId);
+    const row = user ? (await tx.listMemberships(userId)).find((m) => m.id === overrideId) : undefined;
+    if (!user || !row || row.source !== 'override') throw new GatehouseError('ERR_NOT_FOUND', `user ${userId} has no override ${overrideId}`);
     await tx.removeMemberships(userId, [row.id]);
+    await emitDirectoryEvents(ctx, tx, membershipEvents({ source: 'admin', actor }, [{ user, added: [], removed: [fact(row)] }]));
     await tx.audit({ action: 'override.remove', actor, userId, details: { overrideId, organization: row.organization, kind: row.kind, name: row.name } });
     return row;
   });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { providerSchema } from '../config/schema.ts';
 import { USER_SORTS } from '../ports.ts';
 import { FIRST_LOGIN_POLICIES, USER_STATUSES } from '../types.ts';
+import { DIRECTORY_EVENT_TYPES } from '../directory-events.ts';
 import { OPTIONAL_FIELDS } from '../webhooks/payload.ts';
 import { WEBHOOK_TRIGGERS } from '../webhooks/ports.ts';
 import { secretProblem } from '../webhooks/signing.ts';
@@ -88,6 +89,7 @@ const secret = z
   .string()
   .refine((s) => secretProblem(s) === null, { message: 'must be whsec_ followed by a base64 key of 24-64 bytes' });
 const trigger = z.enum(WEBHOOK_TRIGGERS);
+const events = z.array(z.enum(DIRECTORY_EVENT_TYPES));
 const fields = z.array(z.enum(OPTIONAL_FIELDS));
 const payload = z.record(z.string().min(1).max(191), z.string().max(2000));
 const url = z.url({ protocol: /^https?$/ });
@@ -97,7 +99,8 @@ export const createWebhookBody = z
     id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - only (max 64)').optional(),
     url,
     secret: secret.optional(),
-    trigger,
+    trigger: trigger.optional(),
+    events: events.optional(),
     fields: fields.optional(),
     payload: payload.optional(),
     allowPrivateNetwork: z.boolean().optional(),
@@ -108,6 +111,7 @@ export const updateWebhookBody = z
   .object({
     url: url.optional(),
     trigger: trigger.optional(),
+    events: events.optional(),
     fields: fields.optional(),
     payload: payload.optional(),
     allowPrivateNetwork: z.boolean().optional(),
@@ -122,6 +126,8 @@ export const rotateSecretBody = z
 
 export const exampleQuery = z.object({
   trigger: z.enum(['user_created_without_groups', 'login_without_groups', 'every_login']).optional(),
+  /** A directory event's example instead of a login's. */
+  event: z.enum(DIRECTORY_EVENT_TYPES).optional(),
   provider: z.string().min(1).optional(),
 });
 

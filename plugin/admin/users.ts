@@ -4,6 +4,7 @@
  * (their first SSO login links by verified email). Memberships given here are overrides.
  */
 import type { GatehouseContext } from '../context.ts';
+import { emitDirectoryEvents, fact, membershipEvents } from '../directory-events.ts';
 import { GatehouseError } from '../errors.ts';
 import type { Membership, UserRecord } from '../types.ts';
 import { checkNames, organizationOr400, overrideRows } from './overrides.ts';
@@ -68,6 +69,12 @@ export async function preProvisionUser(
       provider: input.provider ?? null,
       details: { email: user.email, ...(organization !== undefined ? { organization, roles, groups } : {}) },
     });
-    return { user, memberships: await tx.listMemberships(user.id) };
+    const memberships = await tx.listMemberships(user.id);
+    const origin = { source: 'admin' as const, actor };
+    await emitDirectoryEvents(ctx, tx, [
+      { ...origin, type: 'user.created', user },
+      ...membershipEvents(origin, [{ user, added: memberships.map(fact), removed: [] }]),
+    ]);
+    return { user, memberships };
   });
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { FIRST_LOGIN_POLICIES, SYNC_MODES } from '../types.ts';
+import { DIRECTORY_EVENT_TYPES } from '../directory-events.ts';
 import { webhookDeliverySchema } from '../webhooks/settings.ts';
 import { emailDomain } from './domains.ts';
 
@@ -156,7 +157,9 @@ const webhookSchema = z
     id: z.string().min(1).optional(),
     url: z.string().url(),
     secret: z.string().min(1),
-    trigger: z.enum(['none', 'user_created_without_groups', 'login_without_groups', 'every_login']),
+    trigger: z.enum(['none', 'user_created_without_groups', 'login_without_groups', 'every_login']).default('none'),
+    /** Directory events (docs/webhooks.md), any subset, besides the login trigger. */
+    events: z.array(z.enum(DIRECTORY_EVENT_TYPES)).default([]),
     fields: stringList.default([]),
     payload: z.record(z.string(), z.string()).default({}),
     allowPrivateNetwork: z.boolean().default(false),

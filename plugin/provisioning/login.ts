@@ -4,6 +4,7 @@
  * Failures throw GatehouseError; the caller audits them outside the rolled-back transaction.
  */
 import type { GatehouseContext, LoginEvent } from '../context.ts';
+import { emitDirectoryEvents, fact, membershipEvents, type DirectoryEvent } from '../directory-events.ts';
 import { GatehouseError } from '../errors.ts';
 import { checkAllowlist, effectivePolicy, firstLoginDecision, instanceAdminStanding, type InstanceAdminStanding } from '../login/gate.ts';
 import type { StoreOps } from '../ports.ts';
@@ -106,11 +107,14 @@ export async function provisionLogin(ctx: GatehouseContext, inputClaims: Claims)
       let memberships: Membership[] = [];
       let mappingErrors: LoginResult['mappingErrors'] = [];
       let details: Record<string, unknown> = {};
+      const origin = { source: 'sso' as const, actor: `idp:${claims.provider}` };
+      const events: DirectoryEvent[] = found.created ? [{ ...origin, type: 'user.created', user }] : [];
       if (!pending) {
         const applied = await applyLoginMapping(tx, engine, user, claims);
         memberships = applied.memberships;
         mappingErrors = applied.outcome.errors;
         if (applied.outcome.instanceAdmin && !user.instanceAdmin) user = { ...user, instanceAdmin: true };
+        events.push(...membershipEvents(origin, [{ user, added: applied.added.map(fact), removed: applied.removed.map(fact) }]));
         details = {
           added: applied.added.map((m) => `${m.organization}:${m.kind}:${m.name}`),
           removed: applied.removed.map((m) => `${m.organization}:${m.kind}:${m.name}`),
@@ -134,6 +138,7 @@ export async function provisionLogin(ctx: GatehouseContext, inputClaims: Claims)
       });
       const event: LoginEvent = { kind: 'login', user, claims, created: found.created, pending, memberships };
       for (const hook of ctx.loginHooks) await hook(tx, event);
+      await emitDirectoryEvents(ctx, tx, events);
       return { user, created: found.created, linked: found.linked, pending, memberships, mappingErrors };
     }),
   );

@@ -7,6 +7,7 @@
  * Status: a user SCIM creates is `pending_approval` until the engine's access decision says the
  * mapping entitles it, then `active`; `deprovisioned`/`rejected` users are not mapped.
  */
+import { fact, type MembershipChange, type MembershipFact } from '../directory-events.ts';
 import { mappingInput, type MappingPlan } from '../mapping/index.ts';
 import type { NewMembership } from '../ports.ts';
 import { writePlan, writeRemovals } from '../provisioning/apply.ts';
@@ -67,6 +68,8 @@ export interface MappingResult {
   status: UserStatus;
   added: string[];
   removed: string[];
+  /** The rows moved, for the membership.changed event. */
+  facts: { added: MembershipFact[]; removed: MembershipFact[] };
 }
 
 const key = (m: { organization: string; kind: string; name: string }) => `${m.organization}:${m.kind}:${m.name}`;
@@ -83,7 +86,7 @@ const promotes = (user: ScimUserRow, planned: MappingPlan): boolean => user.stat
  * rows that no longer apply.
  */
 export async function syncUserMapping(tx: ScimTransaction, rc: ScimRequestContext, user: ScimUserRow, groups: string[]): Promise<MappingResult> {
-  if (!isMapped(user)) return { status: user.status, added: [], removed: [] };
+  if (!isMapped(user)) return { status: user.status, added: [], removed: [], facts: { added: [], removed: [] } };
   const current = await tx.store.listMemberships(user.id);
   const planned = planFor(rc, user, groups, current);
   const { added, removed } = await writePlan(tx.store, user, current, planned);
@@ -92,7 +95,7 @@ export async function syncUserMapping(tx: ScimTransaction, rc: ScimRequestContex
     await tx.scim.updateUser(user.id, { status: 'active' }, user.version, user);
     status = 'active';
   }
-  return { status, added: added.map(key), removed: removed.map(key) };
+  return { status, added: added.map(key), removed: removed.map(key), facts: { added: added.map(fact), removed: removed.map(fact) } };
 }
 
 /**
@@ -102,11 +105,11 @@ export async function syncUserMapping(tx: ScimTransaction, rc: ScimRequestContex
  * bump and promotion. Each user's plan reads and writes only that user's rows, so no plan waits on
  * another one's inserts.
  */
-export async function remapUsers(tx: ScimTransaction, rc: ScimRequestContext, userIds: Iterable<string>): Promise<{ promoted: number; changed: number }> {
+export async function remapUsers(tx: ScimTransaction, rc: ScimRequestContext, userIds: Iterable<string>): Promise<{ promoted: number; changes: MembershipChange[] }> {
   const ids = [...new Set(userIds)];
-  if (ids.length === 0) return { promoted: 0, changed: 0 };
+  if (ids.length === 0) return { promoted: 0, changes: [] };
   const promoted: string[] = [];
-  let changed = 0;
+  const changes: MembershipChange[] = [];
   const users = (await tx.scim.getUsers(ids, { groups: true })).filter(isMapped);
   const held = await tx.scim.membershipsOf(users.map((u) => u.id));
   const inserts: { userId: string; rows: NewMembership[] }[] = [];
@@ -116,10 +119,11 @@ export async function remapUsers(tx: ScimTransaction, rc: ScimRequestContext, us
     await writeRemovals(tx.store, user, planned);
     const { add, remove } = planned.memberships;
     if (add.length) inserts.push({ userId: user.id, rows: add });
-    if (promotes(user, planned)) promoted.push(user.id);
-    if (add.length || remove.length) changed++;
+    const promote = promotes(user, planned);
+    if (promote) promoted.push(user.id);
+    if (add.length || remove.length) changes.push({ user: promote ? { ...user, status: 'active' } : user, added: add.map(fact), removed: remove.map(fact) });
   }
   if (inserts.length) await tx.store.addMembershipsOfUsers(inserts);
   await tx.scim.touchUsers(ids, promoted);
-  return { promoted: promoted.length, changed };
+  return { promoted: promoted.length, changes };
 }

@@ -49,6 +49,7 @@ export function resolveConfigEndpoints(list: readonly WebhookConfig[]): ConfigEn
       url: w.url,
       secret: w.secret,
       trigger: w.trigger,
+      events: [...new Set(w.events)],
       fields: [...new Set(w.fields)],
       payload: { ...w.payload },
       allowPrivateNetwork: w.allowPrivateNetwork,
@@ -79,6 +80,7 @@ export async function syncConfigEndpoints(store: WebhookStore, endpoints: Config
     const patch: EndpointPatch = {
       url: e.url,
       trigger: e.trigger,
+      events: e.events,
       fields: e.fields,
       payload: e.payload,
       allowPrivateNetwork: e.allowPrivateNetwork,

@@ -1,5 +1,5 @@
 /**
- * Webhooks as a feature: the outbox login hook, config endpoints upserted at start, and the
+ * Webhooks as a feature: the outbox hooks (logins, directory events), config endpoints upserted at start, and the
  * dispatcher (unless `webhookDelivery.dispatch` is false in this process), over the webhook
  * store port.
  */
@@ -10,6 +10,7 @@ import type { Feature } from '../feature.ts';
 import type { AuditEntry } from '../types.ts';
 import { createDispatcher, type Dispatcher } from './dispatcher.ts';
 import { resolveConfigEndpoints, syncConfigEndpoints } from './endpoints.ts';
+import { createDirectoryEventHook } from './directory.ts';
 import { createWebhookLoginHook } from './hook.ts';
 import type { WebhookStore } from './ports.ts';
 import { createWebhookService, type WebhookService } from './service.ts';
@@ -96,6 +97,7 @@ export function webhooksFeature(
     settings,
     dispatcher: () => dispatcher,
     loginHooks: [createWebhookLoginHook({ store: whStore, now: () => now(), onCommitted: nudge })],
+    directoryHooks: [createDirectoryEventHook({ store: whStore, now: () => now(), onCommitted: nudge })],
     async start(ctx) {
       now = ctx.now;
       await syncConfigEndpoints(whStore, configEndpoints, ctx.now(), settings.secretOverlapMs);

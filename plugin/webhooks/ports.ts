@@ -3,12 +3,15 @@
  * with knex; writes at login time go through the login transaction's `StoreOps` handle, so the
  * outbox row commits or rolls back with the login (transactional outbox).
  */
+import type { DirectoryEventType } from '../directory-events.ts';
 import type { StoreOps } from '../ports.ts';
 
 export const WEBHOOK_TRIGGERS = ['none', 'user_created_without_groups', 'login_without_groups', 'every_login'] as const;
 export type WebhookTrigger = (typeof WEBHOOK_TRIGGERS)[number];
 /** Triggers that actually send (the `type` of a delivered body). */
 export type FiringTrigger = Exclude<WebhookTrigger, 'none'>;
+/** The `type` of a delivery: a login trigger or a directory event. */
+export type DeliveryType = FiringTrigger | DirectoryEventType;
 
 export interface WebhookEndpoint {
   id: string;
@@ -19,6 +22,8 @@ export interface WebhookEndpoint {
   previousSecret: string | null;
   previousSecretExpiresAt: number | null;
   trigger: WebhookTrigger;
+  /** Directory events it subscribes to, besides its login trigger. */
+  events: DirectoryEventType[];
   fields: string[];
   payload: Record<string, string>;
   allowPrivateNetwork: boolean;
@@ -33,7 +38,7 @@ export interface WebhookEndpoint {
 export type EndpointPatch = Partial<
   Pick<
     WebhookEndpoint,
-    'url' | 'secret' | 'previousSecret' | 'previousSecretExpiresAt' | 'trigger' | 'fields' | 'payload' | 'allowPrivateNetwork' | 'disabledAt' | 'disabledReason'
+    'url' | 'secret' | 'previousSecret' | 'previousSecretExpiresAt' | 'trigger' | 'events' | 'fields' | 'payload' | 'allowPrivateNetwork' | 'disabledAt' | 'disabledReason'
   >
 >;
 
@@ -43,8 +48,8 @@ export interface NewWebhookEvent {
   /** The Standard Webhooks `webhook-id`, stable across retries and redeliveries. */
   id: string;
   endpointId: string;
-  type: FiringTrigger;
-  /** The exact bytes sent (and signed), fixed when the login commits. */
+  type: DeliveryType;
+  /** The exact bytes sent (and signed), fixed when the change commits. */
   body: string;
   userId: string | null;
   createdAt: number;
@@ -112,9 +117,9 @@ export interface WebhookStore {
   /** Deletes the endpoint with its events and attempts. */
   deleteEndpoint(id: string): Promise<boolean>;
 
-  /** Enabled endpoints whose trigger is not `none`, read inside the login transaction. */
+  /** Enabled endpoints whose trigger is not `none` or that subscribe to an event, read inside the caller's transaction. */
   listFiringEndpoints(tx: StoreOps): Promise<WebhookEndpoint[]>;
-  /** Writes outbox rows inside the login transaction. */
+  /** Writes outbox rows inside the caller's transaction (a login, a directory change). */
   enqueue(tx: StoreOps, events: NewWebhookEvent[]): Promise<void>;
   /** Runs `fn` once the transaction behind `tx` has committed; never when it rolls back. */
   afterCommit(tx: StoreOps, fn: () => void): void;

@@ -3,9 +3,11 @@
  * rotate, example payloads, deliveries, manual redelivery. Every change is audited.
  */
 import { randomBytes } from 'node:crypto';
+import type { DirectoryEventType } from '../directory-events.ts';
 import { GatehouseError } from '../errors.ts';
 import type { StoreOps } from '../ports.ts';
 import type { AuditEntry } from '../types.ts';
+import { directoryBodies, exampleDirectoryEvent } from './directory.ts';
 import { urlProblem } from './endpoints.ts';
 import { buildBody, exampleFacts, serializeBody } from './payload.ts';
 import type { DeliveryStatus, FiringTrigger, WebhookEndpoint, WebhookEvent, WebhookStore, WebhookTrigger } from './ports.ts';
@@ -21,6 +23,7 @@ export function endpointView(e: WebhookEndpoint, now: number) {
     id: e.id,
     url: e.url,
     trigger: e.trigger,
+    events: e.events,
     fields: e.fields,
     payload: e.payload,
     allowPrivateNetwork: e.allowPrivateNetwork,
@@ -54,7 +57,8 @@ export interface EndpointInput {
   id?: string | undefined;
   url: string;
   secret?: string | undefined;
-  trigger: WebhookTrigger;
+  trigger?: WebhookTrigger | undefined;
+  events?: DirectoryEventType[] | undefined;
   fields?: string[] | undefined;
   payload?: Record<string, string> | undefined;
   allowPrivateNetwork?: boolean | undefined;
@@ -63,6 +67,7 @@ export interface EndpointInput {
 export interface EndpointUpdate {
   url?: string | undefined;
   trigger?: WebhookTrigger | undefined;
+  events?: DirectoryEventType[] | undefined;
   fields?: string[] | undefined;
   payload?: Record<string, string> | undefined;
   allowPrivateNetwork?: boolean | undefined;
@@ -128,7 +133,8 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         secret,
         previousSecret: null,
         previousSecretExpiresAt: null,
-        trigger: input.trigger,
+        trigger: input.trigger ?? 'none',
+        events: [...new Set(input.events ?? [])],
         fields: [...new Set(input.fields ?? [])],
         payload: { ...(input.payload ?? {}) },
         allowPrivateNetwork: input.allowPrivateNetwork ?? false,
@@ -139,14 +145,18 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         updatedAt: now,
       };
       if (!(await store.insertEndpoint(endpoint))) throw new GatehouseError('ERR_CONFLICT', `webhook endpoint "${endpoint.id}" exists`);
-      await audit('webhook.create', actor, { endpointId: endpoint.id, url: endpoint.url, trigger: endpoint.trigger });
+      await audit('webhook.create', actor, { endpointId: endpoint.id, url: endpoint.url, trigger: endpoint.trigger, events: endpoint.events });
       return { endpoint: endpointView(endpoint, now), secret };
     },
 
     async update(id: string, patch: EndpointUpdate, actor: string) {
       const e = await endpointOr404(id);
       const { enabled, ...rest } = patch;
-      const changes = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+      const changes = Object.fromEntries(
+        Object.entries(rest)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, k === 'events' && Array.isArray(v) ? [...new Set(v)] : v]),
+      );
       if (Object.keys(changes).length) ownedByApi(e, 'change');
       if (changes.url !== undefined) {
         const bad = urlProblem(String(changes.url));
@@ -179,9 +189,16 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       return { endpoint: endpointView(await endpointOr404(id), now), secret };
     },
 
-    /** The exact body (and headers, signed with the endpoint's secrets now) a trigger would send. */
-    async example(id: string, triggerOverride?: FiringTrigger, provider = 'corp-oidc') {
+    /** The exact body (and headers, signed with the endpoint's secrets now) a trigger or a directory event would send. */
+    async example(id: string, triggerOverride?: FiringTrigger, provider = 'corp-oidc', event?: DirectoryEventType) {
       const e = await endpointOr404(id);
+      if (event !== undefined) {
+        const now = deps.now();
+        const [body] = directoryBodies(exampleDirectoryEvent(event), e, now);
+        const bytes = JSON.stringify(body);
+        const headers = { 'content-type': 'application/json', ...signedHeaders(signingSecrets(e, now), 'msg_example', now, bytes) };
+        return { endpointId: id, trigger: e.trigger, event, fires: e.events.includes(event), headers, body: JSON.parse(bytes) as unknown, raw: bytes };
+      }
       const type = triggerOverride ?? (e.trigger === 'none' ? null : e.trigger);
       if (type === null) {
         return { endpointId: id, trigger: e.trigger, fires: false, note: 'trigger "none" never sends; pass ?trigger= to preview another trigger', headers: null, body: null };

@@ -211,7 +211,7 @@ describe('admin console in Chromium (SQLite)', { timeout: 60_000 }, () => {
     expect((await scim()).status).toBe(401);
   });
 
-  it('creates a webhook with trigger, optional fields and custom payload, previews it, and redelivers from the log', async () => {
+  it('creates a webhook with trigger, a directory event, optional fields and custom payload, previews it, and redelivers from the log', async () => {
     await admin.goto(at('/admin/policies'));
     await admin.getByLabel(`First-login policy for ${OIDC_ID}`).selectOption('allow');
     await admin.getByRole('button', { name: `Save policy for ${OIDC_ID}` }).click();
@@ -225,6 +225,7 @@ describe('admin console in Chromium (SQLite)', { timeout: 60_000 }, () => {
     await form.getByLabel('Trigger type').selectOption('every_login');
     await form.getByRole('checkbox', { name: /^First name/ }).check();
     await form.getByRole('checkbox', { name: /^Last name/ }).check();
+    await form.getByRole('checkbox', { name: /^User rejected/ }).check();
     await form.getByLabel('Key 1', { exact: true }).fill('team');
     await form.getByLabel('Value 1', { exact: true }).fill('platform');
     await form.getByRole('button', { name: 'Add a key/value pair' }).click();
@@ -243,6 +244,8 @@ describe('admin console in Chromium (SQLite)', { timeout: 60_000 }, () => {
     await admin.getByRole('form', { name: 'New webhook endpoint' }).getByRole('button', { name: 'Create endpoint' }).click();
     await expect(flash(admin).textContent()).resolves.toBe('Created endpoint provisioning-bot.');
     await expect(admin.locator('#webhook-secret').textContent()).resolves.toBe(secret);
+    await expect(admin.getByRole('checkbox', { name: /^User rejected/ }).isChecked()).resolves.toBe(true);
+    await expect(admin.getByRole('checkbox', { name: /^User deleted/ }).isChecked()).resolves.toBe(false);
 
     await h.loginOidc(new Agent(), 'alice');
     const [first] = await receiver.waitFor(1);

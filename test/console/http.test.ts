@@ -158,6 +158,26 @@ describe.each(DB_KINDS)('admin console over HTTP on %s', (kind) => {
     expect(entries[0]).toMatchObject({ actor: `user:${root!.id}`, outcome: 'active' });
   });
 
+  it('subscribes a webhook endpoint to directory events with the form\'s checkboxes, and shows them checked', async () => {
+    const page = await admin.get(at('/admin/webhooks'), HTML);
+    expect(page.text).toContain('name="events" value="user.created"');
+    const form = new URLSearchParams({ _csrf: csrfOf(page), intent: 'save', id: 'directory', url: 'https://hooks.example.com/dir', trigger: 'none' });
+    form.append('events', 'user.created');
+    form.append('events', 'membership.changed');
+    const res = await admin.request(at('/admin/webhooks'), { method: 'POST', body: form });
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('Created endpoint directory.');
+    const stored = await admin.get(at('/admin/webhooks/directory'), HTML);
+    expect(stored.text).toContain('name="events" value="user.created" checked');
+    expect(stored.text).toContain('name="events" value="membership.changed" checked');
+    expect(stored.text).not.toContain('name="events" value="user.deleted" checked');
+    expect((await admin.get(at('/admin/webhooks'), HTML)).text).toContain('user.created, membership.changed');
+    const preview = decodeEntities((await admin.get(at('/admin/webhooks/directory?preview=membership.changed'), HTML)).text);
+    expect(preview).toContain('"type": "membership.changed"');
+    expect(preview).not.toContain('does not subscribe');
+    expect(decodeEntities((await admin.get(at('/admin/webhooks/directory?preview=user.deleted'), HTML)).text)).toContain('This endpoint does not subscribe to <code>user.deleted</code>.');
+  });
+
   it('sends a refused change back with the reason (bad input is validated by the admin API schemas)', async () => {
     const page = await admin.get(at('/admin/allowlist'), HTML);
     const res = await admin.postForm(at('/admin/allowlist'), { _csrf: csrfOf(page), entry: 'not an email' });

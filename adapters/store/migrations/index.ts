@@ -10,11 +10,12 @@ import { scimPaging } from './004_scim_paging.ts';
 import { sharedEmails } from './005_shared_emails.ts';
 import { idpLogouts } from './006_idp_logouts.ts';
 import { providers } from './007_providers.ts';
+import { webhookEvents } from './008_webhook_events.ts';
 import type { Migration } from './migration.ts';
 
 export type { Migration } from './migration.ts';
 
-export const MIGRATIONS: Migration[] = [core, scim, webhooks, scimPaging, sharedEmails, idpLogouts, providers];
+export const MIGRATIONS: Migration[] = [core, scim, webhooks, scimPaging, sharedEmails, idpLogouts, providers, webhookEvents];
 
 export function migrationSource(prefix: string, migrations: Migration[] = MIGRATIONS): Knex.MigrationSource<Migration> {
   return {

@@ -1,9 +1,10 @@
 /**
- * The webhook endpoint form (seed 003): URL, secret, trigger type, optional fields and custom
+ * The webhook endpoint form (seed 003): URL, secret, trigger type, directory events (checkboxes), optional fields and custom
  * payload key/value pairs, plus the example payload preview built by the webhook payload module
  * itself (the same body a real delivery sends).
  */
 import type { Request } from 'express';
+import { DIRECTORY_EVENT_TYPES, isDirectoryEventType, type DirectoryEventType } from '../../directory-events.ts';
 import { buildBody, exampleFacts, OPTIONAL_FIELDS, serializeBody } from '../../webhooks/payload.ts';
 import { WEBHOOK_TRIGGERS, type FiringTrigger, type WebhookTrigger } from '../../webhooks/ports.ts';
 import { field, fields } from '../env.ts';
@@ -27,18 +28,34 @@ const FIELD_LABELS: Record<(typeof OPTIONAL_FIELDS)[number], string> = {
   new_user: 'New user (first login)',
 };
 
+export const EVENT_LABELS: Record<DirectoryEventType, string> = {
+  'user.created': 'User created',
+  'user.updated': 'User attributes changed',
+  'user.deactivated': 'User deactivated',
+  'user.reactivated': 'User reactivated',
+  'user.deleted': 'User deleted',
+  'group.created': 'SCIM group created',
+  'group.deleted': 'SCIM group deleted',
+  'group.members_added': 'Members added to a SCIM group',
+  'group.members_removed': 'Members removed from a SCIM group',
+  'membership.changed': 'Roles or groups of a user changed',
+  'user.approved': 'User approved (waiting room)',
+  'user.rejected': 'User rejected (waiting room)',
+};
+
 /** What the form holds, before validation (the admin API validates on save). */
 export interface WebhookFormValues {
   id?: string | undefined;
   url: string;
   secret?: string | undefined;
   trigger: string;
+  events: string[];
   fields: string[];
   payload: [string, string][];
   allowPrivateNetwork: boolean;
 }
 
-export const EMPTY_FORM: WebhookFormValues = { url: '', trigger: 'user_created_without_groups', fields: [], payload: [], allowPrivateNetwork: false };
+export const EMPTY_FORM: WebhookFormValues = { url: '', trigger: 'user_created_without_groups', events: [], fields: [], payload: [], allowPrivateNetwork: false };
 
 export function readWebhookForm(req: Request): WebhookFormValues {
   const keys = fields(req, 'payloadKey');
@@ -53,6 +70,7 @@ export function readWebhookForm(req: Request): WebhookFormValues {
     url: field(req, 'url') ?? '',
     secret: field(req, 'secret'),
     trigger: field(req, 'trigger') ?? 'none',
+    events: fields(req, 'events').filter(isDirectoryEventType),
     fields: fields(req, 'fields').filter((f) => f !== ''),
     payload,
     allowPrivateNetwork: field(req, 'allowPrivateNetwork') === 'on',
@@ -66,6 +84,7 @@ export function webhookBody(v: WebhookFormValues, mode: 'create' | 'update'): Re
     url: v.url,
     ...(mode === 'create' && v.secret ? { secret: v.secret } : {}),
     trigger: v.trigger,
+    events: v.events,
     fields: v.fields,
     payload: Object.fromEntries(v.payload),
     allowPrivateNetwork: v.allowPrivateNetwork,
@@ -91,13 +110,17 @@ export function webhookForm(view: View, v: WebhookFormValues, opts: { action: st
   const checks = OPTIONAL_FIELDS.map(
     (f) => html`<label class="check"><input type="checkbox" name="fields" value="${f}"${v.fields.includes(f) ? html` checked` : ''}> ${FIELD_LABELS[f]} <code>${f}</code></label>`,
   );
+  const events = DIRECTORY_EVENT_TYPES.map(
+    (e) => html`<label class="check"><input type="checkbox" name="events" value="${e}"${v.events.includes(e) ? html` checked` : ''}> ${EVENT_LABELS[e]} <code>${e}</code></label>`,
+  );
   return html`<form method="post" action="${opts.action}" class="card stack" aria-label="${opts.mode === 'create' ? 'New webhook endpoint' : 'Edit webhook endpoint'}">
 ${csrfInput(view)}
 ${opts.mode === 'create' ? html`<label>Id (optional) <input type="text" name="id" value="${v.id ?? ''}" maxlength="64" autocomplete="off" aria-describedby="id-help"></label><span id="id-help" class="muted">Letters, digits, <code>_ . -</code>; generated when empty.</span>` : ''}
 <label>Webhook URL <input type="url" name="url" value="${v.url}" required size="60" placeholder="https://automation.example.com/gatehouse"></label>
 ${opts.mode === 'create' ? html`<label>Webhook secret (optional) <input type="text" name="secret" value="${v.secret ?? ''}" size="60" placeholder="whsec_… (leave empty to generate one)" autocomplete="off"></label>` : ''}
 <label>Trigger type <select name="trigger">${options(WEBHOOK_TRIGGERS.map((t) => ({ value: t, label: TRIGGER_LABELS[t] })), v.trigger)}</select></label>
-<fieldset><legend>Optional fields in <code>data.user</code></legend>${checks}</fieldset>
+<fieldset><legend>Directory events (SCIM, admin API, waiting room), besides the trigger</legend>${events}</fieldset>
+<fieldset><legend>Optional fields in <code>data.user</code> of login deliveries</legend>${checks}</fieldset>
 <fieldset><legend>Custom payload (key/value pairs in <code>data.custom_payload</code>)</legend>
 <div id="payload-rows" class="stack">${payloadRows(v.payload)}</div>
 <button type="button" class="small secondary" data-add-row="payload-rows" hidden>Add a key/value pair</button>

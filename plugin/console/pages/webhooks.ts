@@ -1,10 +1,11 @@
 /** Webhook endpoints: list and create, edit with the example payload, delivery log and redelivery. */
+import { DIRECTORY_EVENT_TYPES, isDirectoryEventType } from '../../directory-events.ts';
 import { isGatehouseError } from '../../errors.ts';
 import { param, pathParam, field, type ActionFn, type Env, type PageFn } from '../env.ts';
 import { html, prettyJson, when, type Html } from '../html.ts';
 import { badge, consolePage, options, postButton, queryString } from '../layout.ts';
 import type { DeliveryDetail, DeliveryView, EndpointView, WebhookExample } from '../views.ts';
-import { EMPTY_FORM, TRIGGER_LABELS, examplePreview, readWebhookForm, unsavedExample, webhookBody, webhookForm, type WebhookFormValues } from './webhook-form.ts';
+import { EMPTY_FORM, EVENT_LABELS, TRIGGER_LABELS, examplePreview, readWebhookForm, unsavedExample, webhookBody, webhookForm, type WebhookFormValues } from './webhook-form.ts';
 
 type EndpointDetail = EndpointView & { deliveries: Record<string, number> };
 
@@ -22,16 +23,16 @@ function secretBox(secret: string): Html {
 async function listPage(env: Env, form: WebhookFormValues, preview: Html | null): Promise<string> {
   const { webhooks, retryScheduleMs } = await env.call<{ webhooks: EndpointView[]; retryScheduleMs: number[] }>('get', '/webhooks');
   const rows = webhooks.map(
-    (w) => html`<tr><td><a href="${hookPath(w.id)}">${w.id}</a></td><td><code>${w.url}</code></td><td>${TRIGGER_LABELS[w.trigger]}</td>
+    (w) => html`<tr><td><a href="${hookPath(w.id)}">${w.id}</a></td><td><code>${w.url}</code></td><td>${TRIGGER_LABELS[w.trigger]}</td><td>${w.events.length ? w.events.join(', ') : html`<span class="muted">none</span>`}</td>
 <td>${w.enabled ? badge('enabled', 'active') : badge('disabled', 'failed')}</td><td>${w.source === 'config' ? 'config file' : 'console / API'}</td></tr>`,
   );
   const retries = retryScheduleMs.map((ms) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`)).join(', ');
   return consolePage(
     env.view,
-    { title: 'Webhooks', active: 'webhooks', lead: 'Signed HTTP calls on logins, so that automation can add overrides for new IdP users.' },
+    { title: 'Webhooks', active: 'webhooks', lead: 'Signed HTTP calls on logins and directory changes, so that automation can add overrides for new IdP users and follow SCIM.' },
     html`<table><caption class="sr-only">Webhook endpoints</caption>
-<thead><tr><th scope="col">Id</th><th scope="col">URL</th><th scope="col">Trigger</th><th scope="col">State</th><th scope="col">Defined in</th></tr></thead>
-<tbody>${rows.length ? rows : html`<tr><td colspan="5" class="muted">No endpoint yet.</td></tr>`}</tbody></table>
+<thead><tr><th scope="col">Id</th><th scope="col">URL</th><th scope="col">Trigger</th><th scope="col">Directory events</th><th scope="col">State</th><th scope="col">Defined in</th></tr></thead>
+<tbody>${rows.length ? rows : html`<tr><td colspan="6" class="muted">No endpoint yet.</td></tr>`}</tbody></table>
 <p class="muted">Failed deliveries are retried after ${retries || 'no delay'}.</p>
 <h2 id="new-endpoint">New endpoint</h2>
 ${webhookForm(env.view, form, { action: '/admin/webhooks', mode: 'create', submitLabel: 'Create endpoint' })}
@@ -74,14 +75,24 @@ async function endpointPage(env: Env, id: string, secret: string | null): Promis
   const previewTrigger = param(env.req, 'preview') ?? (w.trigger === 'none' ? 'every_login' : w.trigger);
   const status = param(env.req, 'status');
   const cursor = param(env.req, 'cursor');
+  const previewEvent = isDirectoryEventType(previewTrigger) ? previewTrigger : null;
   const [example, log] = await Promise.all([
-    env.call<WebhookExample>('get', '/webhooks/{id}/example', { params: { id }, query: { trigger: previewTrigger, provider: defaultProvider(env) } }),
+    env.call<WebhookExample>('get', '/webhooks/{id}/example', {
+      params: { id },
+      query: previewEvent ? { event: previewEvent } : { trigger: previewTrigger, provider: defaultProvider(env) },
+    }),
     env.call<{ deliveries: DeliveryView[]; nextCursor: string | null }>('get', '/webhooks/{id}/deliveries', { params: { id }, query: { status, cursor, limit: '25' } }),
   ]);
   const fromConfig = w.source === 'config';
-  const values: WebhookFormValues = { url: w.url, trigger: w.trigger, fields: w.fields, payload: Object.entries(w.payload), allowPrivateNetwork: w.allowPrivateNetwork };
+  const values: WebhookFormValues = { url: w.url, trigger: w.trigger, events: w.events, fields: w.fields, payload: Object.entries(w.payload), allowPrivateNetwork: w.allowPrivateNetwork };
   const counts = Object.entries(w.deliveries).map(([s, n]) => html`${badge(`${s}: ${n}`, s)} `);
-  const firing = (['user_created_without_groups', 'login_without_groups', 'every_login'] as const).map((t) => ({ value: t, label: TRIGGER_LABELS[t] }));
+  const firing = [
+    ...(['user_created_without_groups', 'login_without_groups', 'every_login'] as const).map((t) => ({ value: t, label: TRIGGER_LABELS[t] })),
+    ...DIRECTORY_EVENT_TYPES.map((e) => ({ value: e, label: `Event: ${EVENT_LABELS[e]}` })),
+  ];
+  const notSent = previewEvent
+    ? html`<p class="muted">This endpoint does not subscribe to <code>${previewEvent}</code>.</p>`
+    : html`<p class="muted">This endpoint's trigger is “${TRIGGER_LABELS[w.trigger]}”, so it does not send this one.</p>`;
   return consolePage(
     env.view,
     { title: `Webhook ${w.id}`, active: 'webhooks', lead: html`<a href="/admin/webhooks">All endpoints</a>` },
@@ -99,8 +110,8 @@ ${fromConfig ? '' : postButton(env.view, `${hookPath(id)}/rotate-secret`, 'Rotat
 ${fromConfig ? '' : postButton(env.view, `${hookPath(id)}/delete`, 'Delete endpoint', { className: 'small danger', confirm: `Delete ${w.id} and its delivery log?` })}
 </div></section>
 <section class="card" aria-labelledby="example-title"><h2 id="example-title">Example payload</h2>
-<form method="get" action="${hookPath(id)}#example-title" class="inline"><label>Preview the trigger <select name="preview" data-autosubmit>${options(firing, previewTrigger)}</select></label><button type="submit" class="secondary">Show</button></form>
-${example.fires ? '' : html`<p class="muted">This endpoint's trigger is “${TRIGGER_LABELS[w.trigger]}”, so it does not send this one.</p>`}
+<form method="get" action="${hookPath(id)}#example-title" class="inline"><label>Preview the trigger or event <select name="preview" data-autosubmit>${options(firing, previewTrigger)}</select></label><button type="submit" class="secondary">Show</button></form>
+${example.fires ? '' : notSent}
 ${examplePreview(example)}
 </section>
 <h2 id="deliveries">Delivery log</h2>

@@ -5,7 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { auditWrite, StaleWrite, withWriteRetry, type ScimRequestContext } from '../context.ts';
+import { membershipEvents, type DirectoryEvent, type EventGroup, type MembershipChange } from '../../directory-events.ts';
 import { scimError, throwOnConflict } from '../errors.ts';
+import { emitScimEvents, scimOrigin } from '../events.ts';
 import { matchElement } from '../filter/match.ts';
 import { checkIfMatch, etagOf, type Precondition } from '../http.ts';
 import { remapUsers } from '../mapping.ts';
@@ -108,6 +110,19 @@ async function loadForWrite(tx: ScimTransaction, id: string, ifMatch: Preconditi
   return row;
 }
 
+/** A group's member changes and the membership rows they moved, as directory events. */
+function memberEvents(rc: ScimRequestContext, group: EventGroup, added: Iterable<string>, removed: Iterable<string>, mapped: { changes: MembershipChange[] }): DirectoryEvent[] {
+  const origin = scimOrigin(rc);
+  const ref = { id: group.id, displayName: group.displayName };
+  const joined = [...added];
+  const left = [...removed];
+  return [
+    ...(joined.length ? [{ ...origin, type: 'group.members_added' as const, group: ref, members: joined }] : []),
+    ...(left.length ? [{ ...origin, type: 'group.members_removed' as const, group: ref, members: left }] : []),
+    ...membershipEvents(origin, mapped.changes),
+  ];
+}
+
 function editableDoc(row: ScimGroupRow): Record<string, unknown> {
   return row.doc ?? { displayName: row.displayName, ...(row.externalId ? { externalId: row.externalId } : {}) };
 }
@@ -150,6 +165,7 @@ async function commitGroup(
       usersPromoted: mapped.promoted,
     },
   });
+  await emitScimEvents(tx, rc, memberEvents(rc, updated, added, removed, mapped));
   return updated;
 }
 
@@ -188,6 +204,7 @@ export const groupOps: ResourceOps = {
           outcome: 'ok',
           details: { id, displayName: inserted.displayName, membersAdded: added.length, ...skippedDetails(skipped), usersPromoted: mapped.promoted },
         });
+        await emitScimEvents(tx, rc, [{ ...scimOrigin(rc), type: 'group.created', group: { id, displayName: inserted.displayName } }, ...memberEvents(rc, inserted, added, [], mapped)]);
         return withMembers(tx, inserted);
       }),
     );
@@ -235,6 +252,8 @@ export const groupOps: ResourceOps = {
           outcome: 'deleted',
           details: { id, displayName: current.displayName, members: members.length, usersPromoted: mapped.promoted },
         });
+        const origin = scimOrigin(rc);
+        await emitScimEvents(tx, rc, [{ ...origin, type: 'group.deleted', group: { id, displayName: current.displayName } }, ...membershipEvents(origin, mapped.changes)]);
       }),
     );
   },

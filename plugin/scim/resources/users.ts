@@ -7,7 +7,9 @@ import { randomUUID } from 'node:crypto';
 import type { UserStatus } from '../../types.ts';
 import { adoptionCandidate } from '../adoption.ts';
 import { auditWrite, StaleWrite, withWriteRetry, type ScimRequestContext } from '../context.ts';
+import { membershipEvents } from '../../directory-events.ts';
 import { scimError, throwOnConflict } from '../errors.ts';
+import { emitScimEvents, scimOrigin, userWriteEvents } from '../events.ts';
 import { checkIfMatch, etagOf, type Precondition } from '../http.ts';
 import { claimsFromUser, entitledAtCreate, primaryEmail, reactivationStatus, syncUserMapping } from '../mapping.ts';
 import { applyPatch } from '../patch.ts';
@@ -138,6 +140,7 @@ async function commitUser(
       ...(mapped.added.length || mapped.removed.length ? { mapping: { added: mapped.added, removed: mapped.removed } } : {}),
     },
   });
+  await emitScimEvents(tx, rc, userWriteEvents(rc, { row, doc: storedDoc(row) }, { row: final, doc }, mapped.facts));
   return { ...final, groups: row.groups ?? [] };
 }
 
@@ -187,6 +190,8 @@ export const userOps: ResourceOps = {
           userId: id,
           details: { id, userName: doc.userName, ...(mapped.added.length ? { mapping: { added: mapped.added } } : {}) },
         });
+        const origin = scimOrigin(rc);
+        await emitScimEvents(tx, rc, [{ ...origin, type: 'user.created', user: final }, ...membershipEvents(origin, [{ user: final, ...mapped.facts }])]);
         return final;
       }),
     );
@@ -223,6 +228,7 @@ export const userOps: ResourceOps = {
         // Sessions kept outside the database (Redis) end too, not only the rows deleted with the user.
         await tx.store.deleteSessionsOfUser(id);
         await tx.store.deleteUser(id);
+        await emitScimEvents(tx, rc, [{ ...scimOrigin(rc), type: 'user.deleted', user: current }]);
         // The groups the user was in have one member fewer: their version moves.
         for (const g of current.groups ?? []) await tx.scim.updateGroup(g.id, null, null);
       }),

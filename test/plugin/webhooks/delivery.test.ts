@@ -56,6 +56,7 @@ describe.each(DB_KINDS)('webhook delivery on %s', (kind) => {
       previousSecret: null,
       previousSecretExpiresAt: null,
       trigger: 'every_login',
+      events: [],
       fields: [],
       payload: {},
       allowPrivateNetwork: true,
