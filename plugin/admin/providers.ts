@@ -12,7 +12,7 @@ import { effectivePolicy } from '../login/gate.ts';
 import type { ProviderStore } from '../runtime/ports.ts';
 import type { SecretBox } from '../runtime/secret-box.ts';
 import type { SnapshotParts } from '../runtime/snapshot.ts';
-import { openSecrets, SECRET_FIELDS, toRow } from '../runtime/stored-providers.ts';
+import { fromRow, openSecrets, SECRET_FIELDS, toRow } from '../runtime/stored-providers.ts';
 import { changedKeys, providerView } from './provider-body.ts';
 import { fieldError, invalidField } from './validation.ts';
 
@@ -121,4 +121,16 @@ export async function deleteProvider(ctx: GatehouseContext, deps: RuntimeProvide
   if (!(await deps.store.deleteProvider(id))) throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${id}"`);
   await ctx.store.audit({ action: 'provider.delete', actor, provider: id });
   await ctx.runtime.changed();
+}
+
+/** Turns a run-time provider on or off (its stored settings otherwise unchanged). */
+export async function setProviderEnabled(ctx: GatehouseContext, deps: RuntimeProviders, id: string, enabled: boolean, actor: string): Promise<Record<string, unknown>> {
+  const { row } = await storedOr409(ctx, deps, id);
+  const config = fromRow(row, deps.box);
+  if (config.enabled !== enabled) {
+    if (!(await deps.store.updateProvider(toRow({ ...config, enabled }, deps.box, ctx.now(), row)))) throw new GatehouseError('ERR_UNKNOWN_PROVIDER', `unknown provider "${id}"`);
+    await ctx.store.audit({ action: enabled ? 'provider.enable' : 'provider.disable', actor, provider: id });
+    await ctx.runtime.changed();
+  }
+  return getProvider(ctx, deps, id);
 }

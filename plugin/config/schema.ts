@@ -89,6 +89,8 @@ const providerBase = {
   trustEmail: z.boolean().optional(),
   /** The OIDC redirect URI / SAML ACS URL, when not `{server.baseUrl}/auth/{id}/callback`. */
   callbackUrl: z.string().url().optional(),
+  /** false: kept, but signs nobody in (off every chooser; its login and callback answer 404). */
+  enabled: z.boolean().default(true),
   /** Sign-out here also ends the user's session at the IdP (OIDC RP-initiated logout). */
   singleLogout: z.boolean().default(false),
   /** Where the IdP sends the browser after that logout (default `{server.baseUrl}/`); register it at the IdP. */

@@ -174,6 +174,7 @@ export function createConsoleRouter(ctx: GatehouseContext, deps: ConsoleDeps = {
   c.post('/providers/:id/provisioning', action(provisioning.saveProvisioningAction, provider('/provisioning')));
   c.post('/providers/:id/provisioning/try', action(provisioning.tryProvisioningAction, provider('/provisioning')));
   c.post('/providers/:id/test', action(providers.testProviderAction, provider()));
+  c.post('/providers/:id/enabled', action(providers.setEnabledAction, provider()));
   c.get('/providers/:id/delete', page(providers.deleteConfirmPage));
   c.post('/providers/:id/delete', action(providers.deleteProviderAction, provider()));
 

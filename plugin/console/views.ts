@@ -54,6 +54,8 @@ export interface MetadataStatus {
 /** `GET /admin/api/providers/{id}`: the config file's provider shape without secret values. */
 export interface ProviderDetail extends ProviderView {
   source: 'config' | 'database';
+  /** false: off every chooser, its logins refused. */
+  enabled?: boolean;
   domains?: string[];
   claims?: Record<string, string>;
   trustEmail?: boolean;

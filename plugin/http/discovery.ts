@@ -16,9 +16,9 @@ import { safeReturnTo } from './return-to.ts';
 
 const MAX_EMAIL = 320;
 
-/** The providers as they are now (read per request: providers may change at run time). */
+/** The providers one can sign in with now (read per request: providers may change at run time). */
 export function providerListings(ctx: GatehouseContext): ProviderListing[] {
-  return [...ctx.runtime.current().providers.values()].map((p) => p.config);
+  return [...ctx.runtime.current().providers.values()].filter((p) => p.config.enabled).map((p) => p.config);
 }
 
 function answer(ctx: GatehouseContext, rawEmail: unknown, returnTo: string): DiscoveryPage {

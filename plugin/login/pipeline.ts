@@ -101,7 +101,11 @@ export function createLoginPipeline(ctx: GatehouseContext): LoginPipeline {
       ctx.metrics.logins.inc({ provider: login.provider, outcome: failed.reason });
       return failed;
     },
-    provider: (id) => ctx.runtime.current().providers.get(id) ?? null,
+    provider: (id) => {
+      // A disabled provider signs nobody in: to a login it is as good as absent.
+      const p = ctx.runtime.current().providers.get(id);
+      return p?.config.enabled ? p : null;
+    },
     async begin(p, flow, returnTo, client, loginHint) {
       // Every start counts (each writes a pending request): one budget for the gateway and Passport.
       const limit = await countAttempt(ctx, client, 'loginStart');

@@ -98,4 +98,18 @@ describe.each(DB_KINDS)('console provider pages over HTTP on %s', (kind) => {
     expect(res.text).toMatch(/<p class="field-error" id="try-claims-error" role="alert">claims: not valid JSON/);
     expect(res.text).toContain('{not json');
   });
+
+  it('disables and enables a run-time provider from its page', async () => {
+    const page = await admin.get(at(`/admin/providers/${RT}`), HTML);
+    expect(page.text).toContain(`action="/admin/providers/${RT}/enabled"`);
+    const off = await post(`/admin/providers/${RT}/enabled`, [['_csrf', csrf], ['enabled', 'false']]);
+    expect(off.status).toBe(303);
+    const shown = await admin.get(off.location!, HTML);
+    expect(shown.text).toContain('Disabled: off the sign-in chooser');
+    expect((await api(`/providers/${RT}`)).json()).toMatchObject({ enabled: false });
+    expect((await new Agent().get(at(`/auth/${RT}/login`))).status).toBe(404);
+    await post(`/admin/providers/${RT}/enabled`, [['_csrf', csrf], ['enabled', 'true']]);
+    expect((await api(`/providers/${RT}`)).json()).toMatchObject({ enabled: true });
+    expect((await new Agent().get(at(`/auth/${RT}/login`))).status).toBe(302);
+  });
 });

@@ -1,10 +1,11 @@
 /** Identity providers: the config file's (read-only) and those managed at run time. */
+import { z } from 'zod';
 import { providerSchema } from '../../config/schema.ts';
 import type { GatehouseContext } from '../../context.ts';
 import { GatehouseError } from '../../errors.ts';
 import type { SamlMetadataReader } from '../probe.ts';
 import { providerBodyPreparer } from '../provider-body.ts';
-import { createProvider, deleteProvider, getProvider, listProviders, replaceProvider, type RuntimeProviders } from '../providers.ts';
+import { createProvider, deleteProvider, getProvider, listProviders, replaceProvider, setProviderEnabled, type RuntimeProviders } from '../providers.ts';
 import { route, type RouteDef } from '../registry.ts';
 
 const TAG = 'Providers';
@@ -52,6 +53,15 @@ export function providerRoutes(ctx: GatehouseContext, deps: RuntimeProviders | u
       prepareBody,
       responses: { 200: { description: 'The provider', schema: 'Provider' }, 404: 'Unknown provider', 409: 'Defined in the config file' },
       handler: async ({ params, body, actor }) => ({ body: await replaceProvider(ctx, writable(), params.id ?? '', body, actor.label) }),
+    }),
+    route({
+      method: 'put',
+      path: '/providers/{id}/enabled',
+      tag: TAG,
+      summary: 'Enable or disable a run-time provider: disabled, it is off every chooser and its logins answer 404 on every instance within 5 s',
+      body: z.object({ enabled: z.boolean() }).strict(),
+      responses: { 200: { description: 'The provider', schema: 'Provider' }, 404: 'Unknown provider', 409: 'Defined in the config file (set `enabled` there)' },
+      handler: async ({ params, body, actor }) => ({ body: await setProviderEnabled(ctx, writable(), params.id ?? '', body.enabled, actor.label) }),
     }),
     route({
       method: 'delete',

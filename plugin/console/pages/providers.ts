@@ -1,8 +1,7 @@
 /**
  * Identity providers: the list (config-file providers read-only, with only the policy toggle),
- * one provider's settings with "Test connection" and the values its IdP's admin needs, and the
- * delete confirmation. Providers cannot be disabled: the API has no such state (delete, or set
- * the first-login policy to `reject`, are what it offers).
+ * one provider's settings with "Test connection" and the values its IdP's admin needs, enable and
+ * disable (a disabled provider is kept but signs nobody in), and the delete confirmation.
  */
 import type { ProbeReport } from '../../admin/probe.ts';
 import { field, pathParam, type ActionFn, type Env, type PageFn } from '../env.ts';
@@ -16,7 +15,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 const enc = encodeURIComponent;
 const nameOf = (p: ProviderDetail) => p.displayName ?? p.id;
-const sourceBadge = (p: ProviderDetail) => (p.source === 'config' ? badge('defined in the config file', 'pending') : badge('run time', 'active'));
+const sourceBadge = (p: ProviderDetail) =>
+  html`${p.source === 'config' ? badge('defined in the config file', 'pending') : badge('run time', 'active')}${p.enabled === false ? html` ${badge('disabled', 'no')}` : ''}`;
 const secretState = (s: SecretState | undefined) => badge(s?.set ? 'set' : 'not set', s?.set ? 'yes' : 'no');
 
 function policyForm(env: Env, p: ProviderDetail, back: 'providers' | 'provider'): Html {
@@ -101,8 +101,16 @@ function testResult(r: ProbeReport): Html {
 async function providerPage(env: Env, report: ProbeReport | null): Promise<string> {
   const p = await env.call<ProviderDetail>('get', '/providers/{id}', { params: { id: pathParam(env.req, 'id') } });
   const runtime = p.source === 'database';
+  const enabled = p.enabled !== false;
+  const toggle = postButton(env.view, `/admin/providers/${enc(p.id)}/enabled`, enabled ? 'Disable' : 'Enable', {
+    className: enabled ? 'secondary' : '',
+    srSuffix: p.id,
+    fields: { enabled: enabled ? 'false' : 'true' },
+    ...(enabled ? { confirm: `Disable provider ${p.id}? Nobody can sign in through it until it is enabled again.` } : {}),
+  });
   const manage = runtime
-    ? html`<p class="row"><a class="button" href="/admin/providers/${enc(p.id)}/edit">Edit</a> <a class="button danger" href="/admin/providers/${enc(p.id)}/delete">Delete</a></p>`
+    ? html`<p class="row"><a class="button" href="/admin/providers/${enc(p.id)}/edit">Edit</a> ${toggle} <a class="button danger" href="/admin/providers/${enc(p.id)}/delete">Delete</a></p>
+${enabled ? '' : html`<p class="flash error" role="status">Disabled: off the sign-in chooser, and its logins are refused.</p>`}`
     : html`<p class="muted">Defined in the config file: read-only here but for the first-login policy.</p>`;
   return consolePage(
     env.view,
@@ -143,4 +151,11 @@ export const deleteProviderAction: ActionFn = async (env) => {
   const id = pathParam(env.req, 'id');
   await env.call('delete', '/providers/{id}', { params: { id } });
   return { redirect: '/admin/providers', flash: `Deleted ${id}.` };
+};
+
+export const setEnabledAction: ActionFn = async (env) => {
+  const id = pathParam(env.req, 'id');
+  const enabled = field(env.req, 'enabled') === 'true';
+  await env.call('put', '/providers/{id}/enabled', { params: { id }, body: { enabled } });
+  return { redirect: `/admin/providers/${enc(id)}`, flash: `${enabled ? 'Enabled' : 'Disabled'} ${id}.` };
 };

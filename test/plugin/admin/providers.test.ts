@@ -159,6 +159,26 @@ describe.each(DB_KINDS)('run-time providers on %s', (kind) => {
     await call('PUT', `/providers/${OIDC_ID}/policy`, { firstLoginPolicy: 'allow' });
   });
 
+  it('disables a provider: off the chooser and discovery, its logins answer 404, a login in flight is refused; enabled again, it serves', async () => {
+    const inFlight = new Agent();
+    const callback = await oidcCallbackThrough(inFlight, `${h.url}/auth/${RT}/login`, `${h.url}/auth/${RT}/callback`, 'carol');
+    const off = await call('PUT', `/providers/${RT}/enabled`, { enabled: false });
+    expect(off.status).toBe(200);
+    expect(off.json()).toMatchObject({ id: RT, enabled: false });
+    expect((await inFlight.get(callback)).status).toBe(404);
+    expect((await new Agent().get(`${h.url}/auth/${RT}/login`)).status).toBe(404);
+    expect((await new Agent().get(`${h.url}/`)).text).not.toContain(`/auth/${RT}/login`);
+    const discovered = await new Agent().get(`${h.url}/auth/discover?email=${encodeURIComponent('carol@example.com')}`);
+    expect(discovered.text).not.toContain(`/auth/${RT}/login`);
+    expect((await call('PUT', `/providers/${OIDC_ID}/enabled`, { enabled: false })).status).toBe(409);
+    expect((await call('PUT', `/providers/${RT}/enabled`, { enabled: 'no' })).status).toBe(400);
+    expect(await h.gateway.knex('gh_audit').where({ action: 'provider.disable', provider: RT })).toHaveLength(1);
+
+    expect((await call('PUT', `/providers/${RT}/enabled`, { enabled: true })).json()).toMatchObject({ enabled: true });
+    expect((await login(new Agent(), 'carol')).status).toBe(302);
+    expect((await new Agent().get(`${h.url}/`)).text).toContain(`/auth/${RT}/login`);
+  });
+
   it('a login in flight when its provider is edited completes; when it is deleted, it is refused cleanly (404)', async () => {
     const edited = new Agent();
     const editedCallback = await oidcCallbackThrough(edited, `${h.url}/auth/${RT}/login`, `${h.url}/auth/${RT}/callback`, 'carol');
@@ -184,5 +204,6 @@ describe.each(DB_KINDS)('run-time providers on %s', (kind) => {
     const doc = (await new Agent().get(`${h.url}/admin/api/openapi.json`)).json<{ paths: Record<string, Record<string, unknown>> }>();
     expect(Object.keys(doc.paths['/providers'] ?? {}).sort()).toEqual(['get', 'post']);
     expect(Object.keys(doc.paths['/providers/{id}'] ?? {}).sort()).toEqual(['delete', 'get', 'put']);
+    expect(Object.keys(doc.paths['/providers/{id}/enabled'] ?? {})).toEqual(['put']);
   });
 });

@@ -7,7 +7,7 @@ import { fromRow, resealed, toRow, withoutSecrets } from '../../../plugin/runtim
 
 const OLD = 'old-key-0123456789-0123456789-0123456789';
 const NEW = 'new-key-9876543210-9876543210-9876543210';
-const provider = { id: 'p1', type: 'oidc' as const, issuer: 'https://idp.example.com', clientId: 'c', clientSecret: 's3cret', scopes: ['openid'], idTokenSignedResponseAlg: 'RS256', claims: {}, firstLoginPolicy: 'allow' as const, singleLogout: false };
+const provider = { id: 'p1', type: 'oidc' as const, issuer: 'https://idp.example.com', clientId: 'c', clientSecret: 's3cret', scopes: ['openid'], idTokenSignedResponseAlg: 'RS256', claims: {}, firstLoginPolicy: 'allow' as const, singleLogout: false, enabled: true };
 
 describe('secret box', () => {
   it('seals to a ciphertext naming its key, which opens only in the same context', () => {
