@@ -130,6 +130,21 @@ describe('SAML IdP metadata refresh and certificate rollover', () => {
     expect(await loginStatus(h)).toBe(302);
   });
 
+  it('a run-time provider saved from its metadata URL is refreshed the same way', async () => {
+    const token = (await mintToken(h.gateway.store, { kind: 'admin', name: 'metadata-rt', actor: 'test' })).token;
+    const auth = { authorization: `Bearer ${token}` };
+    const body = { id: 'rt-saml', type: 'saml', issuer: 'urn:gatehouse:rt-sp', metadataUrl: h.saml.metadataUrl, allowPrivateNetwork: true, metadataRefreshMs: 1000 };
+    const created = await new Agent().request(`${h.url}/admin/api/providers`, { method: 'POST', headers: auth, json: body });
+    expect(created.status, created.text).toBe(201);
+    const rtStatus = async () => (await new Agent().get(`${h.url}/admin/api/providers/rt-saml`, auth)).json<{ metadataStatus: MetadataStatus }>().metadataStatus;
+    await within(5_000, async () => (await rtStatus()).lastRefreshedAt !== null);
+    h.saml.publishCertificates([newKey.certPem, oldKey.certPem]);
+    await within(5_000, async () => (await rtStatus()).certificates.length === 2);
+    h.saml.publishCertificates(null);
+    await within(5_000, async () => (await rtStatus()).certificates.length === 1);
+    expect((await new Agent().request(`${h.url}/admin/api/providers/rt-saml`, { method: 'DELETE', headers: auth })).status).toBe(204);
+  });
+
   it('a trusted certificate that expires within 30 days is warned about once, and the expiry gauge shows it', async () => {
     const shortLived = generateKeyPairAndCert('rollover short-lived key', 10);
     h.saml.publishCertificates([newKey.certPem, shortLived.certPem]);
