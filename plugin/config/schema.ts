@@ -153,6 +153,10 @@ const samlProvider = z
   })
   .strict()
   .superRefine((p, ctx) => {
+    if (p.metadataUrl?.startsWith('http:') && p.allowPrivateNetwork !== true) {
+      // The certificates it lists are trusted: plain http would let anyone on the path pick them.
+      ctx.addIssue({ code: 'custom', path: ['metadataUrl'], message: 'must be https (plain http only with allowPrivateNetwork, for an IdP on a loopback or private address)' });
+    }
     if (p.metadataUrl !== undefined) return;
     for (const key of ['entryPoint', 'idpIssuer', 'idpCert'] as const) {
       if (p[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'required (or give metadataUrl to read it from the IdP metadata)' });

@@ -56,9 +56,11 @@ describe('config key paths of providers', () => {
 
   it('names a metadataUrl that cannot be read at start when no fallback is given', async () => {
     const fromMetadata = { id: 'corp-saml', type: 'saml', issuer: 'urn:sp', metadataUrl: 'http://127.0.0.1:9/metadata' } as const;
-    // Refused by the private-network guard, then (allowed) refused by the closed port.
+    // Plain http to a loopback address without allowPrivateNetwork, then (allowed) a closed port.
     expect(await pathOf([okOidc, fromMetadata], 8)).toBe('providers[1].metadataUrl');
     expect(await pathOf([okOidc, { ...fromMetadata, allowPrivateNetwork: true }], 9)).toBe('providers[1].metadataUrl');
     expect(await pathOf([okOidc, { ...fromMetadata, idpCert: okSaml.idpCert, allowPrivateNetwork: true }], 10)).toBe('providers[1].metadataUrl');
+    // Refused by the private-network guard at the fetch (https, so the schema lets it through).
+    expect(await pathOf([okOidc, { ...fromMetadata, metadataUrl: 'https://127.0.0.1:9/metadata' }], 11)).toBe('providers[1].metadataUrl');
   });
 });
