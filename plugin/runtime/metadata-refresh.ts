@@ -75,7 +75,11 @@ export function watchIdpMetadata(deps: MetadataRefreshDeps, tickMs: number): () 
     await Promise.all([...sources.values()].filter((s) => isDue(s.state(), nowMs)).map((s) => s.refresh()));
     for (const [id, source] of sources) {
       let entry = seen.get(id);
-      if (!entry) seen.set(id, (entry = { source, url: source.state().url, failing: false, failures: 0, warned: new Set() }));
+      if (!entry) {
+        seen.set(id, (entry = { source, url: source.state().url, failing: false, failures: 0, warned: new Set() }));
+        // The series exists from the start, so that an alert on its increase sees the first failure.
+        metrics.samlMetadataFailures.inc({ provider: id }, 0);
+      }
       entry.source = source;
       report(id, entry);
     }
