@@ -30,9 +30,11 @@ export function createConsoleApi(ctx: GatehouseContext, deps: AdminDeps): Consol
     async call<T>(req: Request, res: Response, actor: AdminActor, method: Method, path: string, input: CallInput = {}): Promise<T> {
       const r = routes.get(`${method} ${path}`);
       if (!r) throw new TypeError(`the admin API has no route ${method.toUpperCase()} ${path}`);
-      const body = r.body ? parseInput(r.body, input.body, 'body') : undefined;
+      const params = input.params ?? {};
+      const raw: unknown = r.prepareBody ? await r.prepareBody(input.body, params) : input.body;
+      const body = r.body ? parseInput(r.body, raw, 'body') : undefined;
       const query = r.query ? parseInput(r.query, input.query ?? {}, 'query') : undefined;
-      const reply = await r.handler({ req, res, body, query, params: input.params ?? {}, actor });
+      const reply = await r.handler({ req, res, body, query, params, actor });
       return reply.body as T;
     },
   };

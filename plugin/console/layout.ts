@@ -12,11 +12,12 @@ export interface Flash {
   text: string;
 }
 
-export type NavKey = 'waiting' | 'users' | 'organizations' | 'policies' | 'allowlist' | 'scim-tokens' | 'admin-tokens' | 'webhooks' | 'audit' | 'explain';
+export type NavKey = 'waiting' | 'users' | 'providers' | 'organizations' | 'policies' | 'allowlist' | 'scim-tokens' | 'admin-tokens' | 'webhooks' | 'audit' | 'explain';
 
 const NAV: { key: NavKey; href: string; label: string }[] = [
   { key: 'waiting', href: '/admin/waiting-room', label: 'Waiting room' },
   { key: 'users', href: '/admin/users', label: 'IdP users' },
+  { key: 'providers', href: '/admin/providers', label: 'Identity providers' },
   { key: 'organizations', href: '/admin/organizations', label: 'Organizations' },
   { key: 'policies', href: '/admin/policies', label: 'Login policies' },
   { key: 'allowlist', href: '/admin/allowlist', label: 'Allowlist' },

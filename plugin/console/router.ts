@@ -26,6 +26,9 @@ import { explainAction, explainFormPage } from './pages/explain.ts';
 import { isHttps } from '../http/https.ts';
 import { renderForbidden, renderSignIn } from './pages/public.ts';
 import * as orgs from './pages/organizations.ts';
+import * as providerForm from './pages/provider-form.ts';
+import * as provisioning from './pages/provider-provisioning.ts';
+import * as providers from './pages/providers.ts';
 import * as lifecycle from './pages/user-lifecycle.ts';
 import { createUserAction, newUserPage } from './pages/user-new.ts';
 import * as users from './pages/users.ts';
@@ -160,8 +163,22 @@ export function createConsoleRouter(ctx: GatehouseContext, deps: ConsoleDeps = {
   c.post('/organizations/:id/roles', action(orgs.addNameAction('role'), to('/admin/organizations')));
   c.post('/organizations/:id/groups', action(orgs.addNameAction('group'), to('/admin/organizations')));
 
+  const provider = (suffix = '') => (req: Request) => `/admin/providers/${encodeURIComponent(String(req.params.id))}${suffix}`;
+  c.get('/providers', page(providers.providersPage));
+  c.get('/providers/new', page(providerForm.newProviderPage));
+  c.post('/providers/new', action(providerForm.createProviderAction, (req) => `/admin/providers/new${queryString({ type: req.query.type === 'saml' ? 'saml' : 'oidc' })}`));
+  c.get('/providers/:id', page(providers.providerDetailPage));
+  c.get('/providers/:id/edit', page(providerForm.editProviderPage));
+  c.post('/providers/:id/edit', action(providerForm.updateProviderAction, provider()));
+  c.get('/providers/:id/provisioning', page(provisioning.provisioningPage));
+  c.post('/providers/:id/provisioning', action(provisioning.saveProvisioningAction, provider('/provisioning')));
+  c.post('/providers/:id/provisioning/try', action(provisioning.tryProvisioningAction, provider('/provisioning')));
+  c.post('/providers/:id/test', action(providers.testProviderAction, provider()));
+  c.get('/providers/:id/delete', page(providers.deleteConfirmPage));
+  c.post('/providers/:id/delete', action(providers.deleteProviderAction, provider()));
+
   c.get('/policies', page(access.policiesPage));
-  c.post('/providers/:id/policy', action(access.setPolicyAction, to('/admin/policies')));
+  c.post('/providers/:id/policy', action(access.setPolicyAction, access.policyBack));
   c.get('/allowlist', page(access.allowlistPage));
   c.post('/allowlist', action(access.addAllowlistAction, to('/admin/allowlist')));
   c.post('/allowlist/:id/delete', action(access.removeAllowlistAction, to('/admin/allowlist')));

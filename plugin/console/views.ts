@@ -3,6 +3,7 @@ import type { endpointView, deliveryView } from '../webhooks/service.ts';
 import type { auditView, identityView, membershipView, userView } from '../admin/views.ts';
 import type { publicToken } from '../tokens.ts';
 import type { explainLogin } from '../provisioning/explain.ts';
+import type { ProvisioningConfig } from '../config/schema.ts';
 import type { FirstLoginPolicy } from '../types.ts';
 
 export type UserView = ReturnType<typeof userView>;
@@ -38,6 +39,39 @@ export interface ProviderView {
   organization: string | null;
   firstLoginPolicy: FirstLoginPolicy;
   configuredFirstLoginPolicy: FirstLoginPolicy;
+}
+/** Whether a write-only secret is stored: all the API ever says about it. */
+export interface SecretState {
+  set: boolean;
+}
+/** SAML metadata refresh state, when the API reports it for a provider with a metadataUrl. */
+export interface MetadataStatus {
+  url: string;
+  lastRefreshedAt: string | null;
+  lastError: string | null;
+  certificates: { subject: string; notAfter: string }[];
+}
+/** `GET /admin/api/providers/{id}`: the config file's provider shape without secret values. */
+export interface ProviderDetail extends ProviderView {
+  source: 'config' | 'database';
+  domains?: string[];
+  claims?: Record<string, string>;
+  trustEmail?: boolean;
+  provisioning?: ProvisioningConfig;
+  issuer?: string;
+  clientId?: string;
+  clientSecret?: SecretState;
+  scopes?: string[];
+  entryPoint?: string;
+  idpIssuer?: string;
+  idpCert?: string | string[];
+  metadataUrl?: string;
+  allowPrivateNetwork?: boolean;
+  privateKey?: SecretState;
+  decryptionKey?: SecretState;
+  metadataStatus?: MetadataStatus;
+  createdAt?: string;
+  updatedAt?: string;
 }
 export interface AllowlistView {
   enabled: boolean;

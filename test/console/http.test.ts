@@ -67,7 +67,7 @@ describe.each(DB_KINDS)('admin console over HTTP on %s', (kind) => {
 
   it('renders every page for an admin with a strict CSP and no inline script or style', async () => {
     const mallory = await h.gateway.store.findUserByEmail('mallory@example.com');
-    for (const path of ['/admin/waiting-room', '/admin/users', `/admin/users/${mallory!.id}`, `/admin/users/${mallory!.id}/delete`, '/admin/users/new', '/admin/users/new?org=acme-corp', '/admin/organizations', '/admin/policies', '/admin/allowlist', '/admin/scim-tokens', '/admin/admin-tokens', '/admin/webhooks', '/admin/audit', '/admin/explain']) {
+    for (const path of ['/admin/waiting-room', '/admin/users', `/admin/users/${mallory!.id}`, `/admin/users/${mallory!.id}/delete`, '/admin/users/new', '/admin/users/new?org=acme-corp', '/admin/organizations', '/admin/providers', `/admin/providers/${OIDC_ID}`, `/admin/providers/${OIDC_ID}/provisioning`, '/admin/providers/new', '/admin/providers/new?type=saml', '/admin/policies', '/admin/allowlist', '/admin/scim-tokens', '/admin/admin-tokens', '/admin/webhooks', '/admin/audit', '/admin/explain']) {
       const res = await admin.get(at(path), HTML);
       expect(res.status, path).toBe(200);
       const csp = res.headers.get('content-security-policy') ?? '';

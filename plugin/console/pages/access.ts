@@ -6,7 +6,7 @@ import { html, when, type Html } from '../html.ts';
 import { badge, consolePage, csrfInput, options, postButton } from '../layout.ts';
 import type { AllowlistView, MintedTokenView, ProviderView, TokenView } from '../views.ts';
 
-const POLICIES = [
+export const POLICIES = [
   { value: 'allow', label: 'allow (active at once)' },
   { value: 'pending_approval', label: 'pending_approval (waiting room)' },
   { value: 'reject', label: 'reject (unknown users refused)' },
@@ -37,11 +37,19 @@ export const policiesPage: PageFn = async (env) => {
   );
 };
 
+/** The policy toggle sits on the policies page and on the provider pages; it returns where it was used. */
+export function policyBack(req: Env['req']): string {
+  const back = field(req, 'back');
+  if (back === 'providers') return '/admin/providers';
+  if (back === 'provider') return `/admin/providers/${encodeURIComponent(pathParam(req, 'id'))}`;
+  return '/admin/policies';
+}
+
 export const setPolicyAction: ActionFn = async (env) => {
   const id = pathParam(env.req, 'id');
   const policy = field(env.req, 'firstLoginPolicy');
   await env.call('put', '/providers/{id}/policy', { params: { id }, body: { firstLoginPolicy: policy } });
-  return { redirect: '/admin/policies', flash: `${id}: first-login policy is now ${policy}.` };
+  return { redirect: policyBack(env.req), flash: `${id}: first-login policy is now ${policy}.` };
 };
 
 export const allowlistPage: PageFn = async (env) => {

@@ -41,7 +41,8 @@ ${m.notes.length ? html`<ul class="muted">${m.notes.map((n) => html`<li>${n}</li
 </section>`;
 }
 
-function result(x: Explanation): Html {
+/** The outcome of an explain run (also the provider page's "try it" pane). */
+export function explanationHtml(x: Explanation): Html {
   const c = x.claims;
   const diff = x.diff as { add: string[]; remove: string[]; keep: string[]; note?: string };
   return html`<section aria-labelledby="outcome" class="card">
@@ -73,7 +74,7 @@ async function explainPage(env: Env, input: { provider?: string | undefined; cla
 <label>Claims (JSON object, as the IdP sends them) <textarea name="claims" spellcheck="false" required>${input.claims}</textarea></label>
 <button type="submit">Explain</button>
 </form>
-${outcome ? result(outcome) : ''}`,
+${outcome ? explanationHtml(outcome) : ''}`,
   );
 }
 
