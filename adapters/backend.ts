@@ -14,6 +14,7 @@ import { createLogger } from '../plugin/logger.ts';
 import type { IdpAdapter, SamlStateCache } from '../plugin/ports.ts';
 import type { IdpFactory } from '../plugin/runtime/ports.ts';
 import { createSecretBox } from '../plugin/runtime/secret-box.ts';
+import { watchIdpMetadata } from '../plugin/runtime/metadata-refresh.ts';
 import { watchRuntime } from '../plugin/runtime/watch.ts';
 import { resolveSecrets } from '../plugin/secrets.ts';
 import type { WebhooksFeatureOptions } from '../plugin/webhooks/feature.ts';
@@ -23,6 +24,7 @@ import { IndexedRedisSessionStore } from './redis/session-store.ts';
 import { createOidcAdapter } from './idp/oidc.ts';
 import { createMetadataReader, createProviderProbe } from './idp/probe.ts';
 import { createSamlAdapter } from './idp/saml.ts';
+import { SamlMetadataRegistry, type MetadataFetch } from './idp/saml-metadata-source.ts';
 import { createRateLimiter } from './rate-limit/create.ts';
 import { KnexSessionStore } from './session/knex-session-store.ts';
 import { migrate, openDatabase } from './store/database.ts';
@@ -45,6 +47,10 @@ export interface BackendOptions {
   now?: (() => number) | undefined;
   /** How often this instance checks whether another one changed the catalog (default 5 s). */
   catalogPollMs?: number | undefined;
+  /** How often SAML IdP metadata sources are checked for a due refresh (default 1 s). */
+  metadataTickMs?: number | undefined;
+  /** Replaces the guarded HTTP GET of SAML IdP metadata (tests). */
+  metadataFetch?: MetadataFetch | undefined;
   /**
    * false: no background work (sweeper, catalog watch, webhook dispatcher): a one-shot CLI command
    * that does its write and exits.
@@ -126,16 +132,19 @@ export async function createSharedState(config: ResolvedConfig, store: KnexStore
 }
 
 /** The instance's own timers: expired rows swept, catalog changes of other instances picked up. */
-function startBackground(gatehouse: Gatehouse, store: KnexStore, logger: Logger, catalogPollMs: number): () => void {
+function startBackground(gatehouse: Gatehouse, store: KnexStore, logger: Logger, timing: { catalogPollMs: number; metadataTickMs: number }): () => void {
   const sweep = setInterval(() => {
     store.sweepExpired().catch((e: unknown) => logger.warn({ err: e }, 'sweep of expired rows failed'));
   }, 60_000);
   sweep.unref();
   // Providers, organizations and provisioning changed through another instance's admin API reach this one.
-  const stopCatalogWatch = watchRuntime(gatehouse.context.runtime, store, logger, catalogPollMs);
+  const stopCatalogWatch = watchRuntime(gatehouse.context.runtime, store, logger, timing.catalogPollMs);
+  // Each instance reads its SAML providers' IdP metadata for itself: nothing to share or store.
+  const stopMetadataWatch = watchIdpMetadata(gatehouse.context, timing.metadataTickMs);
   return () => {
     clearInterval(sweep);
     stopCatalogWatch();
+    stopMetadataWatch();
   };
 }
 
@@ -147,11 +156,15 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
   try {
     shared = await createSharedState(config, store, logger);
     const samlCache = shared.samlCache;
+    const metadata = new SamlMetadataRegistry(opts.metadataFetch, opts.now);
+    // The config file's metadata URLs are read before the first snapshot needs them.
+    await metadata.loadAtStart(config.providers.flatMap((p, i) => (p.type === 'saml' ? [{ provider: p, keyPath: `providers[${i}]` }] : [])));
     const idpFactory: IdpFactory = (p, keyPath) => {
       const injected = opts.idps?.get(p.id);
       if (injected) return injected;
       if (p.type === 'oidc') return createOidcAdapter(p, { baseUrl, keyPath });
-      return createSamlAdapter(p, { baseUrl, keyPath, cache: samlCache, ...(opts.now ? { now: opts.now } : {}) });
+      const source = p.metadataUrl === undefined ? undefined : metadata.sourceFor({ ...p, metadataUrl: p.metadataUrl });
+      return createSamlAdapter(p, { baseUrl, keyPath, cache: samlCache, metadata: source, ...(opts.now ? { now: opts.now } : {}) });
     };
     // Brute-force limits (rateLimits): read by the login start, SCIM and admin token checks.
     const rateLimiter = await createRateLimiter(config, logger);
@@ -180,7 +193,7 @@ export async function createGatehouseFromConfig(config: ResolvedConfig, opts: Ba
       ...(opts.extra ?? {}),
     });
     const sharedState = shared;
-    const stopBackground = opts.background === false ? () => {} : startBackground(gatehouse, store, logger, opts.catalogPollMs ?? 5_000);
+    const stopBackground = opts.background === false ? () => {} : startBackground(gatehouse, store, logger, { catalogPollMs: opts.catalogPollMs ?? 5_000, metadataTickMs: opts.metadataTickMs ?? 1_000 });
     return {
       gatehouse,
       store,

@@ -85,6 +85,40 @@ export interface IdpAdapter {
   logoutChannel?: IdpLogoutChannel | undefined;
   /** SAML SP metadata XML. */
   metadata?(): string;
+  /** SAML with `metadataUrl`: the IdP metadata this adapter trusts, refreshed by plugin/runtime/metadata-refresh.ts. */
+  idpMetadata?: IdpMetadataSource | undefined;
+}
+
+/** A signing certificate the adapter trusts now. */
+export interface TrustedCertificate {
+  subject: string;
+  /** ISO 8601. */
+  notAfter: string;
+  fingerprint256: string;
+}
+
+/** What is known of an IdP's metadata URL: its last good copy and its last read. */
+export interface IdpMetadataState {
+  url: string;
+  /** How often it is read again. */
+  refreshMs: number;
+  /** When the copy in force was read (ms), null before any good read. */
+  lastRefreshedAtMs: number | null;
+  /** When the last read, good or not, was made (ms). */
+  lastAttemptAtMs: number | null;
+  /** Why the last read failed; null when it succeeded. */
+  lastError: string | null;
+  /** Failed reads since this instance started. */
+  failures: number;
+  /** The signing certificates trusted now: the last good copy's, else the configured `idpCert`. */
+  certificates: TrustedCertificate[];
+}
+
+/** An IdP metadata URL read on a schedule; a failed read keeps the last good copy. */
+export interface IdpMetadataSource {
+  state(): IdpMetadataState;
+  /** Reads the metadata now (one read at a time); resolves true when it succeeded. */
+  refresh(): Promise<boolean>;
 }
 
 /** Shared SAML caches, in the database or Redis, so that any instance can take the response. */

@@ -60,7 +60,7 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   const asPath = (v: string): string => (looksLikePath(v) && !isAbsolute(v) ? resolve(base, v) : v);
   for (const p of config.providers) {
     if (p.type !== 'saml') continue;
-    p.idpCert = Array.isArray(p.idpCert) ? p.idpCert.map(asPath) : asPath(p.idpCert);
+    if (p.idpCert !== undefined) p.idpCert = Array.isArray(p.idpCert) ? p.idpCert.map(asPath) : asPath(p.idpCert);
     if (p.privateKey !== undefined) p.privateKey = asPath(p.privateKey);
     if (p.publicCert !== undefined) p.publicCert = asPath(p.publicCert);
   }

@@ -15,6 +15,7 @@ import { NS, attr, child, is, parseXml, text } from '../idp/saml-xml.ts';
 import { generateKeyPairAndCert } from './certs.ts';
 import { encryptAssertionIn, type EncryptOptions } from './saml-encrypt.ts';
 import { answerSpLogout, logoutRequest, type LogoutRequestOptions, type SloPeer, type SloState } from './saml-idp-slo.ts';
+import { idpMetadata } from './saml-idp-metadata.ts';
 import { esc, newId, signElement } from './saml-sign.ts';
 import type { KeyPairAndCert } from './certs.ts';
 
@@ -96,8 +97,17 @@ export interface SamlIdp {
   entryPoint: string;
   metadataUrl: string;
   issuer: string;
-  certPem: string;
+  /** The certificate of the key that signs now. */
+  readonly certPem: string;
   close(): Promise<void>;
+  /** Key rollover: sign with `keys` from now on (`/metadata` lists its certificate unless `publishCertificates` says otherwise). */
+  useSigningKey(keys: KeyPairAndCert): void;
+  /** The signing certificates `/metadata` lists, e.g. old and new during a rollover; null: the signing key's alone. */
+  publishCertificates(certPems: string[] | null): void;
+  /** `/metadata` answers this HTTP status instead (null: it serves the metadata again). */
+  failMetadata(status: number | null): void;
+  /** How many times `/metadata` was asked for. */
+  readonly metadataRequests: number;
   /** A base64 SAMLResponse as this IdP (or a forger) would post it. */
   buildResponse(o: BuildResponseOptions): string;
   /** HTTP-Redirect SingleLogoutService: give it to the SP as `logoutUrl`. */
@@ -139,7 +149,10 @@ const AZURE = {
 };
 
 export async function startSamlIdp(opts: StartSamlIdpOptions): Promise<SamlIdp> {
-  const keys = opts.keyPair ?? generateKeyPairAndCert(`Gatehouse demo IdP ${opts.issuer}`);
+  let keys = opts.keyPair ?? generateKeyPairAndCert(`Gatehouse demo IdP ${opts.issuer}`);
+  let published: string[] | null = null;
+  let metadataFailure: number | null = null;
+  let metadataRequests = 0;
   const build = (o: BuildResponseOptions): string => buildSignedResponse(o, opts.issuer, keys);
   const slo: SloState = { received: [] };
   const server = createServer((req, res) => {
@@ -182,7 +195,11 @@ export async function startSamlIdp(opts: StartSamlIdpOptions): Promise<SamlIdp> 
       res.writeHead(302, { location: answerSpLogout(u.search.slice(1), opts.sp, opts.issuer, keys, slo) }).end();
       return;
     }
-    if (req.method === 'GET' && u.pathname === '/metadata') return send(res, 200, 'application/samlmetadata+xml', idpMetadata(opts.issuer, `${url}/sso`, keys.certPem));
+    if (req.method === 'GET' && u.pathname === '/metadata') {
+      metadataRequests += 1;
+      if (metadataFailure !== null) return send(res, metadataFailure, 'text/plain', 'metadata unavailable');
+      return send(res, 200, 'application/samlmetadata+xml', idpMetadata(opts.issuer, `${url}/sso`, published ?? [keys.certPem]));
+    }
     send(res, 404, 'text/plain', 'Not found');
   }
 
@@ -191,7 +208,21 @@ export async function startSamlIdp(opts: StartSamlIdpOptions): Promise<SamlIdp> 
     entryPoint: `${url}/sso`,
     metadataUrl: `${url}/metadata`,
     issuer: opts.issuer,
-    certPem: keys.certPem,
+    get certPem() {
+      return keys.certPem;
+    },
+    useSigningKey(next) {
+      keys = next;
+    },
+    publishCertificates(certPems) {
+      published = certPems;
+    },
+    failMetadata(status) {
+      metadataFailure = status;
+    },
+    get metadataRequests() {
+      return metadataRequests;
+    },
     buildResponse: build,
     sloUrl: `${url}/slo`,
     logoutRequest: (o) => logoutRequest(o, opts.issuer, keys),
@@ -329,18 +360,6 @@ function autoPostPage(acsUrl: string, samlResponse: string, relayState: string |
 ${relayState === null ? '' : html`<input type="hidden" name="RelayState" value="${relayState}">`}
 <noscript><p>JavaScript is off: press the button to continue.</p><button type="submit">Continue</button></noscript></form>
 <script>${trusted(AUTO_POST_SCRIPT)}</script>`,
-  );
-}
-
-function idpMetadata(entityId: string, ssoUrl: string, certPem: string): string {
-  const cert = certPem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, '');
-  return (
-    `<?xml version="1.0"?>\n<md:EntityDescriptor xmlns:md="${NS.metadata}" xmlns:ds="${NS.dsig}" entityID="${esc(entityId)}">` +
-    `<md:IDPSSODescriptor WantAuthnRequestsSigned="false" protocolSupportEnumeration="${NS.protocol}">` +
-    `<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>` +
-    `<md:NameIDFormat>${EMAIL_FORMAT}</md:NameIDFormat>` +
-    `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${esc(ssoUrl)}"/>` +
-    `</md:IDPSSODescriptor></md:EntityDescriptor>\n`
   );
 }
 

@@ -9,9 +9,8 @@ import type { ProbeCheck, ProbeOptions, ProbeReport, ProviderProbe, SamlMetadata
 import { guardedGet } from './guarded-get.ts';
 import { oidcRedirectUri } from './oidc.ts';
 import { acsUrlFor } from './saml-options.ts';
-import { certificateFacts, parseIdpMetadata, type IdpMetadata } from './saml-metadata.ts';
+import { certificateFacts, parseIdpMetadata, ssoUrlOf, type IdpMetadata } from './saml-metadata.ts';
 
-const REDIRECT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
 const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const check = (name: string, ok: boolean, detail: string): ProbeCheck => ({ name, ok, detail });
 const report = (checks: ProbeCheck[], found: Record<string, unknown>, sp: Record<string, string>): ProbeReport => ({ ok: checks.every((c) => c.ok), checks, found, sp });
@@ -69,7 +68,7 @@ async function probeSaml(p: SamlProviderConfig, baseUrl: string, opts: ProbeOpti
   const own = opts.metadataUrl === undefined && opts.metadataXml === undefined && p.metadataUrl !== undefined;
   const source = own ? { ...opts, metadataUrl: p.metadataUrl, allowPrivateNetwork: opts.allowPrivateNetwork || p.allowPrivateNetwork === true } : opts;
   const { metadata, checks } = await readMetadata(source, now);
-  const certs = (Array.isArray(p.idpCert) ? p.idpCert : [p.idpCert]).map((c, i) => {
+  const certs = (p.idpCert === undefined ? [] : Array.isArray(p.idpCert) ? p.idpCert : [p.idpCert]).map((c, i) => {
     if (!c.includes('BEGIN CERTIFICATE')) return { name: `idpCert[${i}]`, facts: null, detail: 'a file path: read at start, not checked here' };
     try {
       return { name: `idpCert[${i}]`, facts: certificateFacts(c, now), detail: '' };
@@ -82,15 +81,20 @@ async function probeSaml(p: SamlProviderConfig, baseUrl: string, opts: ProbeOpti
     else checks.push(check(c.name, c.detail.startsWith('a file path'), c.detail));
   }
   if (metadata) {
-    checks.push(check('entityId', metadata.entityId === p.idpIssuer, `the metadata says "${metadata.entityId ?? ''}", idpIssuer is "${p.idpIssuer}"`));
+    // A field left out is read from the metadata (refreshed), so only its presence there is checked.
+    const entityId = metadata.entityId ?? '';
+    if (p.idpIssuer === undefined) checks.push(check('entityId', entityId !== '', `idpIssuer from the metadata: "${entityId}"`));
+    else checks.push(check('entityId', entityId === p.idpIssuer, `the metadata says "${entityId}", idpIssuer is "${p.idpIssuer}"`));
     const ssoUrls = Object.values(metadata.ssoUrls);
-    checks.push(check('entryPoint', ssoUrls.includes(p.entryPoint), `SSO URLs in the metadata: ${ssoUrls.join(', ') || 'none'}`));
+    const entryOk = p.entryPoint === undefined ? ssoUrls.length > 0 : ssoUrls.includes(p.entryPoint);
+    checks.push(check('entryPoint', entryOk, `SSO URLs in the metadata: ${ssoUrls.join(', ') || 'none'}`));
     const configured = new Set(certs.flatMap((c) => (c.facts ? [c.facts.fingerprint256] : [])));
     const published = metadata.signingCertificates.map((c) => c.fingerprint256);
-    checks.push(check('signingCertificate', published.some((f) => configured.has(f)), `${published.length} signing certificate(s) published; ${configured.size === 0 ? 'none configured as PEM' : published.some((f) => configured.has(f)) ? 'one matches idpCert' : 'none matches idpCert'}`));
+    if (p.idpCert === undefined) checks.push(check('signingCertificate', published.length > 0, `${published.length} signing certificate(s) published, trusted as the metadata lists them`));
+    else checks.push(check('signingCertificate', published.some((f) => configured.has(f)), `${published.length} signing certificate(s) published; ${configured.size === 0 ? 'none configured as PEM' : published.some((f) => configured.has(f)) ? 'one matches idpCert' : 'none matches idpCert'}`));
   }
   const found = metadata
-    ? { entityId: metadata.entityId, ssoUrl: metadata.ssoUrls[REDIRECT] ?? Object.values(metadata.ssoUrls)[0] ?? null, ssoUrls: metadata.ssoUrls, signingCertificates: metadata.signingCertificates }
+    ? { entityId: metadata.entityId, ssoUrl: ssoUrlOf(metadata), ssoUrls: metadata.ssoUrls, signingCertificates: metadata.signingCertificates }
     : { configuredCertificates: certs.flatMap((c) => (c.facts ? [c.facts] : [])) };
   return report(checks, found, sp);
 }
@@ -101,7 +105,7 @@ export function createMetadataReader(now: () => number = Date.now): SamlMetadata
     const res = await guardedGet(url, allowPrivateNetwork);
     if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
     const m = parseIdpMetadata(res.body, now());
-    return { entityId: m.entityId, ssoUrl: m.ssoUrls[REDIRECT] ?? Object.values(m.ssoUrls)[0] ?? null, signingCertificates: m.signingCertificatePems };
+    return { entityId: m.entityId, ssoUrl: ssoUrlOf(m), signingCertificates: m.signingCertificatePems };
   };
 }
 

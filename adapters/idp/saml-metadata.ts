@@ -22,6 +22,13 @@ export interface IdpMetadata {
   signingCertificatePems: string[];
 }
 
+const REDIRECT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
+
+/** Where AuthnRequests go: the HTTP-Redirect SingleSignOnService, else the first one listed. */
+export function ssoUrlOf(m: IdpMetadata): string | null {
+  return m.ssoUrls[REDIRECT] ?? Object.values(m.ssoUrls)[0] ?? null;
+}
+
 function toPem(base64: string): string {
   const body = base64.replace(/\s+/g, '');
   return `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)?.join('\n') ?? ''}\n-----END CERTIFICATE-----\n`;

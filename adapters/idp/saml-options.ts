@@ -6,6 +6,7 @@ import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } fr
 import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError } from '../../plugin/errors.ts';
 import type { SamlProviderConfig } from '../../plugin/config/schema.ts';
+import { ssoUrlOf, type IdpMetadata } from './saml-metadata.ts';
 
 export interface ResolvedSamlOptions {
   providerId: string;
@@ -15,7 +16,10 @@ export interface ResolvedSamlOptions {
   idpIssuer: string;
   /** Our SP entity ID, also the Audience we require. */
   spEntityId: string;
-  /** Trusted IdP signing certificates, PEM (several during a key rollover). */
+  /**
+   * The configured IdP signing certificates, PEM (several during a key rollover). With
+   * `metadataUrl` they are the fallback until the metadata is read, and may be none.
+   */
   idpCerts: string[];
   privateKey: string | undefined;
   publicCert: string | undefined;
@@ -41,11 +45,21 @@ export function acsUrlFor(baseUrl: string, providerId: string): string {
   return `${baseUrl.replace(/\/+$/, '')}/auth/${encodeURIComponent(providerId)}/callback`;
 }
 
-/** Loads and checks a SAML provider's settings; config errors name `keyPath` (`providers[<index>]`). */
-export function resolveSamlOptions(provider: SamlProviderConfig, baseUrl: string, keyPath: string): ResolvedSamlOptions {
+/**
+ * Loads and checks a SAML provider's settings; config errors name `keyPath` (`providers[<index>]`).
+ * `metadata` (the last good copy of `metadataUrl`, if any) gives entryPoint and idpIssuer left out.
+ */
+export function resolveSamlOptions(provider: SamlProviderConfig, baseUrl: string, keyPath: string, metadata: IdpMetadata | null = null): ResolvedSamlOptions {
   const at = (key: string): string => `${keyPath}.${key}`;
-  const certInputs = Array.isArray(provider.idpCert) ? provider.idpCert : [provider.idpCert];
-  if (certInputs.length === 0) throw new ConfigError(at('idpCert'), 'at least one IdP certificate is required');
+  const fromMetadata = (key: 'entryPoint' | 'idpIssuer', value: string | null | undefined): string => {
+    if (value) return value;
+    if (provider.metadataUrl === undefined) throw new ConfigError(at(key), 'required (or give metadataUrl to read it from the IdP metadata)');
+    throw new ConfigError(at(key), metadata ? 'required: the IdP metadata does not give it' : 'required until the IdP metadata (metadataUrl) has been read');
+  };
+  const entryPoint = fromMetadata('entryPoint', provider.entryPoint ?? (metadata && ssoUrlOf(metadata)));
+  const idpIssuer = fromMetadata('idpIssuer', provider.idpIssuer ?? metadata?.entityId);
+  const certInputs = provider.idpCert === undefined ? [] : Array.isArray(provider.idpCert) ? provider.idpCert : [provider.idpCert];
+  if (certInputs.length === 0 && !metadata?.signingCertificatePems.length) throw new ConfigError(at('idpCert'), 'at least one IdP certificate is required');
   const idpCerts = certInputs.map((c, i) => loadCertificate(c, at(Array.isArray(provider.idpCert) ? `idpCert[${i}]` : 'idpCert')));
 
   const privateKey = provider.privateKey === undefined ? undefined : loadPrivateKey(provider.privateKey, at('privateKey'));
@@ -73,8 +87,8 @@ export function resolveSamlOptions(provider: SamlProviderConfig, baseUrl: string
   return {
     providerId: provider.id,
     acsUrl: provider.callbackUrl ?? acsUrlFor(baseUrl, provider.id),
-    entryPoint: provider.entryPoint,
-    idpIssuer: provider.idpIssuer,
+    entryPoint,
+    idpIssuer,
     spEntityId: provider.issuer,
     idpCerts,
     privateKey,

@@ -16,10 +16,11 @@ import { checkSignatureAlgorithms } from './saml-algorithms.ts';
 import { checkSignedAssertion, inspectResponse } from './saml-checks.ts';
 import { decryptForInspection } from './saml-encryption.ts';
 import type { AssertionFacts, ResponseShape } from './saml-checks.ts';
+import { GatehouseError } from '../../plugin/errors.ts';
 import { samlReject, translateLibraryError } from './saml-errors.ts';
+import { metadataPort, type SamlMetadataSource } from './saml-metadata-source.ts';
 import { resolveSamlOptions } from './saml-options.ts';
 import { createLogoutChannel, createLogoutRequestUrl, type SloDeps } from './saml-slo.ts';
-import type { ResolvedSamlOptions } from './saml-options.ts';
 import { XmlParseError, parseXml } from './saml-xml.ts';
 
 export type { SamlRejectReason } from './saml-errors.ts';
@@ -33,6 +34,8 @@ export interface SamlAdapterDeps {
   now?: () => number;
   /** Where this provider sits in the config, for the key paths of config errors (`providers[1]`). */
   keyPath: string;
+  /** With `metadataUrl`: its source; the signing certificates it lists are the ones trusted. */
+  metadata?: SamlMetadataSource | undefined;
 }
 
 /** One pending login in the browser's flow state, keyed by its RelayState. */
@@ -57,7 +60,10 @@ const noCache: CacheProvider = {
 };
 
 export function createSamlAdapter(provider: SamlProviderConfig, deps: SamlAdapterDeps): IdpAdapter {
-  const opts = resolveSamlOptions(provider, deps.baseUrl, deps.keyPath);
+  const source = deps.metadata;
+  const opts = resolveSamlOptions(provider, deps.baseUrl, deps.keyPath, source?.current() ?? null);
+  // Read at each use: a refresh changes the trusted certificates without a new adapter.
+  const trustedCerts = (): string[] => source?.current()?.signingCertificatePems ?? opts.idpCerts;
   // On https the flow cookie is SameSite=None: a login started in this browser always brings it.
   const https = deps.baseUrl.startsWith('https://');
   const now = deps.now ?? Date.now;
@@ -67,7 +73,7 @@ export function createSamlAdapter(provider: SamlProviderConfig, deps: SamlAdapte
     entryPoint: opts.entryPoint,
     issuer: opts.spEntityId,
     audience: opts.spEntityId,
-    idpCert: opts.idpCerts,
+    idpCert: (done) => done(null, trustedCerts()),
     idpIssuer: opts.idpIssuer,
     ...(opts.privateKey !== undefined ? { privateKey: opts.privateKey, publicCert: opts.publicCert } : {}),
     ...(opts.decryptionKey !== undefined ? { decryptionPvk: opts.decryptionKey } : {}),
@@ -90,7 +96,7 @@ export function createSamlAdapter(provider: SamlProviderConfig, deps: SamlAdapte
     cache: deps.cache,
     now,
     answerWithinMs: 10 * 60 * 1000,
-    expectations: () => ({ idpIssuer: opts.idpIssuer, idpCerts: opts.idpCerts, sloUrl: opts.sloUrl, allowSha1: opts.allowSha1Signatures, skewMs: opts.acceptedClockSkewMs, nowMs: now() }),
+    expectations: () => ({ idpIssuer: opts.idpIssuer, idpCerts: trustedCerts(), sloUrl: opts.sloUrl, allowSha1: opts.allowSha1Signatures, skewMs: opts.acceptedClockSkewMs, nowMs: now() }),
   };
   const logoutRequestUrl = createLogoutRequestUrl(slo);
 
@@ -98,6 +104,7 @@ export function createSamlAdapter(provider: SamlProviderConfig, deps: SamlAdapte
     id: opts.providerId,
     type: 'saml',
     ...(opts.logoutUrl !== undefined ? { endSessionUrl: logoutRequestUrl, logoutChannel: createLogoutChannel(slo) } : {}),
+    ...(source ? { idpMetadata: metadataPort(source, trustedCerts, now) } : {}),
 
     async begin({ flow, returnTo }) {
       const relayState = randomBytes(24).toString('base64url');
@@ -122,7 +129,7 @@ export function createSamlAdapter(provider: SamlProviderConfig, deps: SamlAdapte
       const relayState = typeof RelayState === 'string' && RelayState !== '' ? RelayState : undefined;
       const shape = inspectResponse(parseResponse(SAMLResponse), { decrypts: opts.decryptionKey !== undefined });
       checkSignatureAlgorithms(shape.response, opts.allowSha1Signatures);
-      const profile = await verifySignatures(saml, opts, SAMLResponse, shape);
+      const profile = await verifySignatures(saml, trustedCerts, SAMLResponse, shape, source);
       if (shape.encryptedAssertion && opts.decryptionKey) {
         // The signature inside an encrypted assertion could not be seen before; node-saml has
         // verified it (and the response's) by now, so decrypting again only serves this check.
@@ -195,12 +202,24 @@ function parseResponse(samlResponse: string) {
   }
 }
 
-async function verifySignatures(saml: SAML, opts: ResolvedSamlOptions, samlResponse: string, shape: ResponseShape): Promise<Profile> {
+/** A signature no trusted key verifies may be the IdP's new key: its metadata is read again (rate-limited) and the check made once more if it changed. */
+const UNKNOWN_KEY_REASONS: readonly unknown[] = ['untrusted_signing_key', 'invalid_signature'];
+
+async function verifySignatures(saml: SAML, trustedCerts: () => string[], samlResponse: string, shape: ResponseShape, source: SamlMetadataSource | undefined): Promise<Profile> {
   let profile: Profile | null;
+  const verify = async () => {
+    try {
+      return (await saml.validatePostResponseAsync({ SAMLResponse: samlResponse })).profile;
+    } catch (e) {
+      throw translateLibraryError(e, { response: shape.response, assertion: shape.assertion, encrypted: shape.encryptedAssertion !== undefined, trustedCerts: trustedCerts() });
+    }
+  };
   try {
-    ({ profile } = await saml.validatePostResponseAsync({ SAMLResponse: samlResponse }));
+    profile = await verify();
   } catch (e) {
-    throw translateLibraryError(e, { response: shape.response, assertion: shape.assertion, encrypted: shape.encryptedAssertion !== undefined, trustedCerts: opts.idpCerts });
+    const reason = e instanceof GatehouseError ? e.details?.reason : undefined;
+    if (!source || !UNKNOWN_KEY_REASONS.includes(reason) || !(await source.refreshForUnknownKey())) throw e;
+    profile = await verify();
   }
   if (!profile) throw samlReject('missing_assertion', 'The SAML response carries no assertion');
   return profile;

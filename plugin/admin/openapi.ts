@@ -70,6 +70,16 @@ const SCHEMAS: Record<string, Json> = {
       clientSecret: obj({ set: { type: 'boolean' } }),
       privateKey: obj({ set: { type: 'boolean' } }),
       decryptionKey: obj({ set: { type: 'boolean' } }),
+      metadataStatus: {
+        type: ['object', 'null'],
+        description: 'SAML with `metadataUrl`: the IdP metadata on the instance that answers (null without metadataUrl). `lastError` is set while reads fail (the last good copy stays in force); `certificates` are the signing certificates trusted now.',
+        properties: {
+          url: str,
+          lastRefreshedAt: time,
+          lastError: nstr,
+          certificates: arr(obj({ subject: str, notAfter: time })),
+        },
+      },
       createdAt: time,
       updatedAt: time,
     },

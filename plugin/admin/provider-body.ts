@@ -4,12 +4,13 @@
  * are dropped, and a secret shown as `{"set": true}` keeps the stored value.
  */
 import type { ProviderRuntime } from '../context.ts';
+import type { IdpMetadataSource } from '../ports.ts';
 import type { SamlMetadataReader } from './probe.ts';
 import { invalidField } from './validation.ts';
 import { SECRET_FIELDS, withoutSecrets } from '../runtime/stored-providers.ts';
 
 /** Fields a provider's view adds to the config shape (never part of a saved provider). */
-const READ_ONLY = ['source', 'configuredFirstLoginPolicy', 'createdAt', 'updatedAt'] as const;
+const READ_ONLY = ['source', 'configuredFirstLoginPolicy', 'createdAt', 'updatedAt', 'metadataStatus'] as const;
 
 function prepareProviderBody(raw: unknown, params: Record<string, string>): unknown {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
@@ -20,6 +21,18 @@ function prepareProviderBody(raw: unknown, params: Record<string, string>): unkn
   for (const field of Object.values(SECRET_FIELDS).flat()) if (body[field] !== undefined && typeof body[field] !== 'string') delete body[field];
   if (params.id !== undefined && body.id === undefined) body.id = params.id;
   return body;
+}
+
+/** How a provider's IdP metadata (`metadataUrl`) stands on this instance; null without one. */
+function metadataStatus(source: IdpMetadataSource | undefined): Record<string, unknown> | null {
+  if (!source) return null;
+  const s = source.state();
+  return {
+    url: s.url,
+    lastRefreshedAt: s.lastRefreshedAtMs === null ? null : new Date(s.lastRefreshedAtMs).toISOString(),
+    lastError: s.lastError,
+    certificates: s.certificates.map(({ subject, notAfter }) => ({ subject, notAfter })),
+  };
 }
 
 /** A provider as the API shows it: its config without secrets, which secrets are set, where it is defined. */
@@ -33,6 +46,7 @@ export function providerView(p: ProviderRuntime, firstLoginPolicy: string, times
     configuredFirstLoginPolicy: p.config.firstLoginPolicy,
     displayName: p.config.displayName ?? null,
     organization: p.config.organization ?? null,
+    metadataStatus: metadataStatus(p.adapter.idpMetadata),
     ...(times ? { createdAt: new Date(times.createdAt).toISOString(), updatedAt: new Date(times.updatedAt).toISOString() } : {}),
   };
 }

@@ -119,9 +119,10 @@ const samlProvider = z
   .object({
     ...providerBase,
     type: z.literal('saml'),
-    entryPoint: z.string().url(),
-    idpIssuer: z.string().min(1),
-    idpCert: z.union([z.string().min(1), stringList]),
+    /** The three IdP facts: required unless `metadataUrl` gives them (then they are the fallback). */
+    entryPoint: z.string().url().optional(),
+    idpIssuer: z.string().min(1).optional(),
+    idpCert: z.union([z.string().min(1), stringList]).optional(),
     issuer: z.string().min(1),
     /** Our SP signing key (PEM or path), optional: signs AuthnRequests when set. */
     privateKey: z.string().optional(),
@@ -143,14 +144,27 @@ const samlProvider = z
     allowSha1Signatures: z.boolean().default(false),
     identifierFormat: z.string().optional(),
     /**
-     * The IdP's metadata. Through the admin API, entryPoint, idpIssuer and idpCert left out are
-     * read from it at save; in the config file it is informational (give the three).
+     * The IdP's metadata, read at start and every `metadataRefreshMs`: entryPoint and idpIssuer
+     * left out come from it, and the signing certificates it lists are the ones trusted
+     * (docs/saml.md#idp-metadata-refresh-and-certificate-rollover).
      */
     metadataUrl: z.string().url().optional(),
+    /** How often `metadataUrl` is read again (default 1 h). */
+    metadataRefreshMs: z.number().int().min(1000).default(60 * 60 * 1000),
     /** metadataUrl may point at loopback, private or link-local addresses (refused otherwise, as for webhooks). */
     allowPrivateNetwork: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.metadataUrl?.startsWith('http:') && p.allowPrivateNetwork !== true) {
+      // The certificates it lists are trusted: plain http would let anyone on the path pick them.
+      ctx.addIssue({ code: 'custom', path: ['metadataUrl'], message: 'must be https (plain http only with allowPrivateNetwork, for an IdP on a loopback or private address)' });
+    }
+    if (p.metadataUrl !== undefined) return;
+    for (const key of ['entryPoint', 'idpIssuer', 'idpCert'] as const) {
+      if (p[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'required (or give metadataUrl to read it from the IdP metadata)' });
+    }
+  });
 
 export const providerSchema = z.discriminatedUnion('type', [oidcProvider, samlProvider]);
 

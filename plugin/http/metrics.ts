@@ -1,5 +1,5 @@
 /** Prometheus metrics of one Gatehouse instance (its own registry, so several can coexist). */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
@@ -7,6 +7,10 @@ export interface Metrics {
   loginDuration: Histogram<'provider' | 'outcome'>;
   /** SCIM requests by action (`scim.user.get`, `scim.auth`...) and HTTP status. */
   scimRequests: Counter<'action' | 'status'>;
+  /** SAML IdP metadata (plugin/runtime/metadata-refresh.ts): failed reads, age of the copy in force, certificate expiry. */
+  samlMetadataFailures: Counter<'provider'>;
+  samlMetadataAge: Gauge<'provider'>;
+  samlCertificateExpiry: Gauge<'provider'>;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -31,6 +35,24 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: 'gatehouse_scim_requests_total',
       help: 'SCIM requests by action (scim.<resource>.<verb>, scim.auth, scim.discovery...) and HTTP status',
       labelNames: ['action', 'status'],
+      registers: [registry],
+    }),
+    samlMetadataFailures: new Counter({
+      name: 'gatehouse_saml_metadata_refresh_failures_total',
+      help: 'Failed reads of a SAML provider\'s IdP metadata (metadataUrl); the last good copy stays in force',
+      labelNames: ['provider'],
+      registers: [registry],
+    }),
+    samlMetadataAge: new Gauge({
+      name: 'gatehouse_saml_metadata_age_seconds',
+      help: 'Seconds since the IdP metadata in force was read (absent until the first good read)',
+      labelNames: ['provider'],
+      registers: [registry],
+    }),
+    samlCertificateExpiry: new Gauge({
+      name: 'gatehouse_saml_idp_certificate_expiry_seconds',
+      help: 'Seconds until the first trusted IdP signing certificate of a metadataUrl provider expires (negative: expired)',
+      labelNames: ['provider'],
       registers: [registry],
     }),
   };

@@ -46,4 +46,21 @@ describe('config key paths of providers', () => {
   it('names a schema problem the same way', async () => {
     expect(await pathOf([okOidc, { ...okSaml, entryPoint: 'not a url' }], 5)).toBe('providers[1].entryPoint');
   });
+
+  it('names each IdP fact a SAML provider without metadataUrl leaves out', async () => {
+    const { entryPoint: _e, ...noEntryPoint } = okSaml;
+    expect(await pathOf([okOidc, noEntryPoint], 6)).toBe('providers[1].entryPoint');
+    const { idpCert: _c, ...noCert } = okSaml;
+    expect(await pathOf([okOidc, noCert], 7)).toBe('providers[1].idpCert');
+  });
+
+  it('names a metadataUrl that cannot be read at start when no fallback is given', async () => {
+    const fromMetadata = { id: 'corp-saml', type: 'saml', issuer: 'urn:sp', metadataUrl: 'http://127.0.0.1:9/metadata' } as const;
+    // Plain http to a loopback address without allowPrivateNetwork, then (allowed) a closed port.
+    expect(await pathOf([okOidc, fromMetadata], 8)).toBe('providers[1].metadataUrl');
+    expect(await pathOf([okOidc, { ...fromMetadata, allowPrivateNetwork: true }], 9)).toBe('providers[1].metadataUrl');
+    expect(await pathOf([okOidc, { ...fromMetadata, idpCert: okSaml.idpCert, allowPrivateNetwork: true }], 10)).toBe('providers[1].metadataUrl');
+    // Refused by the private-network guard at the fetch (https, so the schema lets it through).
+    expect(await pathOf([okOidc, { ...fromMetadata, metadataUrl: 'https://127.0.0.1:9/metadata' }], 11)).toBe('providers[1].metadataUrl');
+  });
 });

@@ -9,7 +9,7 @@ import { createLogger } from '../../plugin/logger.ts';
 import { startGateway, type Gateway } from '../../adapters/gateway/server.ts';
 import type { BackendOptions } from '../../adapters/backend.ts';
 import { startOidcIdp, type DemoOidcIdp, type DemoUser as OidcUser } from '../../adapters/demo/oidc-idp.ts';
-import { generateKeyPairAndCert } from '../../adapters/demo/certs.ts';
+import { generateKeyPairAndCert, type KeyPairAndCert } from '../../adapters/demo/certs.ts';
 import { startSamlIdp, type SamlIdp } from '../../adapters/demo/saml-idp.ts';
 import { createOidcAdapter } from '../../adapters/idp/oidc.ts';
 import type { IdpAdapter } from '../../plugin/ports.ts';
@@ -70,6 +70,8 @@ export interface HarnessOptions {
   oidcBackchannelUri?: (gatewayUrl: string) => string;
   /** SAML single logout on: an SP key pair made here, the IdP's SLO URL as `logoutUrl`, `singleLogout`. */
   samlSingleLogout?: boolean;
+  /** The SAML IdP's first signing key (default: one made at start). */
+  samlKeyPair?: KeyPairAndCert;
 }
 
 export function baseConfig(p: { oidcIssuer: string; samlEntryPoint: string; samlIssuer: string; samlCert: string; db: TestDatabase }): ConfigInput {
@@ -120,6 +122,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     issuer: samlIssuer,
     users: users.map((u) => ({ username: u.username, email: u.email, groups: u.groups, ...(u.givenName ? { givenName: u.givenName } : {}), ...(u.familyName ? { familyName: u.familyName } : {}) })),
     ...(spKeys ? { sp: { certPem: spKeys.certPem, sloUrl: `${gatewayUrl}/auth/${SAML_ID}/slo` } } : {}),
+    ...(opts.samlKeyPair ? { keyPair: opts.samlKeyPair } : {}),
   });
   const oidc = await startOidcIdp({
     clients: [

@@ -30,7 +30,7 @@ export function providerRoutes(ctx: GatehouseContext, deps: RuntimeProviders | u
       path: '/providers',
       tag: TAG,
       summary: 'Create a provider (the config file\'s provider shape); every instance serves it within 5 s',
-      description: 'A SAML provider may give `metadataUrl` instead of entryPoint, idpIssuer and idpCert: they are read from the metadata at save. Checked as the config file is: a JMESPath error with its position, a role or group that does not exist, a domain another provider claims are 400 naming the field. Secrets are stored encrypted (`secrets.encryptionKey`).',
+      description: 'A SAML provider may give `metadataUrl` instead of entryPoint, idpIssuer and idpCert: they are read from the metadata at save (and kept as the fallback), then every instance reads the metadata again every `metadataRefreshMs` and trusts the signing certificates it lists (`metadataStatus` in the answer). Checked as the config file is: a JMESPath error with its position, a role or group that does not exist, a domain another provider claims are 400 naming the field. Secrets are stored encrypted (`secrets.encryptionKey`).',
       body: providerSchema,
       prepareBody,
       responses: { 201: { description: 'Created', schema: 'Provider' }, 409: 'A provider with this id exists' },
