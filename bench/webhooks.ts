@@ -127,6 +127,7 @@ async function drain(backend: Backend, outbox: KnexWebhookStore, concurrency: nu
     previousSecretExpiresAt: null,
     trigger: 'every_login',
     events: [],
+    providers: [],
     fields: [],
     payload: {},
     allowPrivateNetwork: true,

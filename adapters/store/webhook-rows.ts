@@ -24,6 +24,7 @@ export function rowToEndpoint(r: Row): WebhookEndpoint {
     previousSecretExpiresAt: optNum(r.previous_secret_expires_at),
     trigger: String(r.trigger) as WebhookEndpoint['trigger'],
     events: parseJson<string[]>(r.events, []).filter(isDirectoryEventType),
+    providers: parseJson<string[]>(r.providers, []),
     fields: parseJson<string[]>(r.fields, []),
     payload: parseJson<Record<string, string>>(r.payload, {}),
     allowPrivateNetwork: Boolean(r.allow_private_network),
@@ -76,6 +77,7 @@ export function patchColumns(p: EndpointPatch): Row {
   if (p.previousSecretExpiresAt !== undefined) out.previous_secret_expires_at = p.previousSecretExpiresAt;
   if (p.trigger !== undefined) out.trigger = p.trigger;
   if (p.events !== undefined) out.events = JSON.stringify(p.events);
+  if (p.providers !== undefined) out.providers = JSON.stringify(p.providers);
   if (p.fields !== undefined) out.fields = JSON.stringify(p.fields);
   if (p.payload !== undefined) out.payload = JSON.stringify(p.payload);
   if (p.allowPrivateNetwork !== undefined) out.allow_private_network = p.allowPrivateNetwork;

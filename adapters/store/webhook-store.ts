@@ -66,6 +66,7 @@ export class KnexWebhookStore implements WebhookStore {
         previous_secret_expires_at: e.previousSecretExpiresAt,
         trigger: e.trigger,
         events: JSON.stringify(e.events),
+        providers: JSON.stringify(e.providers),
         fields: JSON.stringify(e.fields),
         payload: JSON.stringify(e.payload),
         allow_private_network: e.allowPrivateNetwork,

@@ -110,6 +110,7 @@ const SCHEMAS: Record<string, Json> = {
     url: str,
     trigger: { enum: ['none', 'user_created_without_groups', 'login_without_groups', 'every_login'] },
     events: { ...arr({ enum: [...DIRECTORY_EVENT_TYPES] }), description: 'Directory events the endpoint subscribes to, besides its login trigger (docs/webhooks.md)' },
+    providers: { ...arr({ type: 'string' }), description: 'Identity providers the endpoint is attached to: its login trigger fires for their logins only; empty: every provider' },
     fields: arr(str),
     payload: { type: 'object', additionalProperties: str },
     allowPrivateNetwork: { type: 'boolean' },

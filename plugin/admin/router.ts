@@ -47,7 +47,7 @@ export function adminRoutes(ctx: GatehouseContext, deps: AdminDeps): RouteDef[] 
     ...(deps.probe ? probeRoutes(ctx, deps.probe) : []),
     ...provisioningRoutes(ctx),
     ...accessRoutes(ctx),
-    ...(deps.webhooks ? webhookRoutes(deps.webhooks) : []),
+    ...(deps.webhooks ? webhookRoutes(deps.webhooks, (id) => ctx.runtime.current().providers.has(id)) : []),
     ...auditRoutes(ctx),
   ];
   const doc = () => buildOpenApi(routes, { version: API_VERSION, serverUrl: ADMIN_API_BASE, cookieName: ctx.config.sessions.cookieName });

@@ -91,6 +91,8 @@ const secret = z
 const trigger = z.enum(WEBHOOK_TRIGGERS);
 const events = z.array(z.enum(DIRECTORY_EVENT_TYPES));
 const fields = z.array(z.enum(OPTIONAL_FIELDS));
+/** The providers an endpoint is attached to (its trigger fires for their logins only); empty: all. */
+const providerIds = z.array(z.string().min(1).max(191)).max(100);
 const payload = z.record(z.string().min(1).max(191), z.string().max(2000));
 const url = z.url({ protocol: /^https?$/ });
 
@@ -101,6 +103,7 @@ export const createWebhookBody = z
     secret: secret.optional(),
     trigger: trigger.optional(),
     events: events.optional(),
+    providers: providerIds.optional(),
     fields: fields.optional(),
     payload: payload.optional(),
     allowPrivateNetwork: z.boolean().optional(),
@@ -112,6 +115,7 @@ export const updateWebhookBody = z
     url: url.optional(),
     trigger: trigger.optional(),
     events: events.optional(),
+    providers: providerIds.optional(),
     fields: fields.optional(),
     payload: payload.optional(),
     allowPrivateNetwork: z.boolean().optional(),

@@ -176,6 +176,8 @@ const webhookSchema = z
     trigger: z.enum(['none', 'user_created_without_groups', 'login_without_groups', 'every_login']).default('none'),
     /** Directory events (docs/webhooks.md), any subset, besides the login trigger. */
     events: z.array(z.enum(DIRECTORY_EVENT_TYPES)).default([]),
+    /** Attached to these providers: the trigger fires for their logins only (default: every provider). */
+    providers: z.array(z.string().min(1)).default([]),
     fields: stringList.default([]),
     payload: z.record(z.string(), z.string()).default({}),
     allowPrivateNetwork: z.boolean().default(false),

@@ -29,8 +29,11 @@ export function urlProblem(url: string): string | null {
 
 export type ConfigEndpoint = Omit<WebhookEndpoint, 'previousSecret' | 'previousSecretExpiresAt' | 'disabledAt' | 'disabledReason' | 'createdAt' | 'updatedAt'>;
 
-/** Validates the `webhooks:` list; throws ConfigError naming the key path. */
-export function resolveConfigEndpoints(list: readonly WebhookConfig[]): ConfigEndpoint[] {
+/**
+ * Validates the `webhooks:` list; throws ConfigError naming the key path. An endpoint may be
+ * attached to providers of the file (`providerIds`) only: run-time ones come and go.
+ */
+export function resolveConfigEndpoints(list: readonly WebhookConfig[], providerIds: readonly string[]): ConfigEndpoint[] {
   const seen = new Set<string>();
   return list.map((w, i) => {
     const at = (key: string) => `webhooks[${i}].${key}`;
@@ -38,6 +41,9 @@ export function resolveConfigEndpoints(list: readonly WebhookConfig[]): ConfigEn
     if (badUrl) throw new ConfigError(at('url'), badUrl);
     const badSecret = secretProblem(w.secret);
     if (badSecret) throw new ConfigError(at('secret'), badSecret);
+    w.providers.forEach((p, j) => {
+      if (!providerIds.includes(p)) throw new ConfigError(`${at('providers')}[${j}]`, `no provider "${p}" in the config file (providers: ${providerIds.join(', ') || 'none'})`);
+    });
     w.fields.forEach((f, j) => {
       if (!isOptionalField(f)) throw new ConfigError(`${at('fields')}[${j}]`, `unknown field "${f}" (expected one of ${OPTIONAL_FIELDS.join(', ')})`);
     });
@@ -50,6 +56,7 @@ export function resolveConfigEndpoints(list: readonly WebhookConfig[]): ConfigEn
       secret: w.secret,
       trigger: w.trigger,
       events: [...new Set(w.events)],
+      providers: [...new Set(w.providers)],
       fields: [...new Set(w.fields)],
       payload: { ...w.payload },
       allowPrivateNetwork: w.allowPrivateNetwork,
@@ -81,6 +88,7 @@ export async function syncConfigEndpoints(store: WebhookStore, endpoints: Config
       url: e.url,
       trigger: e.trigger,
       events: e.events,
+      providers: e.providers,
       fields: e.fields,
       payload: e.payload,
       allowPrivateNetwork: e.allowPrivateNetwork,

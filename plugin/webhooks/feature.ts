@@ -84,7 +84,7 @@ export function webhooksFeature(
 ): WebhooksFeature {
   const settings: WebhookDeliverySettings = { ...config.webhookDelivery, ...(opts.settings ?? {}) };
   // Validated now, so a bad secret or field stops the start with its key path.
-  const configEndpoints = resolveConfigEndpoints(config.webhooks);
+  const configEndpoints = resolveConfigEndpoints(config.webhooks, config.providers.map((p) => p.id));
   let dispatcher: Dispatcher | null = null;
   let now: () => number = Date.now;
   const nudge = () => dispatcher?.nudge();

@@ -21,6 +21,8 @@ export function createWebhookLoginHook(deps: { store: WebhookStore; now: () => n
     const rows: NewWebhookEvent[] = [];
     for (const endpoint of endpoints) {
       const trigger = endpoint.trigger;
+      // Attached to providers (as on the provider's own page): their logins only.
+      if (endpoint.providers.length > 0 && !endpoint.providers.includes(event.claims.provider)) continue;
       if (!shouldFire(trigger, event)) continue;
       rows.push({
         id: newMessageId(),

@@ -24,6 +24,8 @@ export interface WebhookEndpoint {
   trigger: WebhookTrigger;
   /** Directory events it subscribes to, besides its login trigger. */
   events: DirectoryEventType[];
+  /** The identity providers whose logins its trigger fires for; empty: every provider. */
+  providers: string[];
   fields: string[];
   payload: Record<string, string>;
   allowPrivateNetwork: boolean;
@@ -38,7 +40,7 @@ export interface WebhookEndpoint {
 export type EndpointPatch = Partial<
   Pick<
     WebhookEndpoint,
-    'url' | 'secret' | 'previousSecret' | 'previousSecretExpiresAt' | 'trigger' | 'events' | 'fields' | 'payload' | 'allowPrivateNetwork' | 'disabledAt' | 'disabledReason'
+    'url' | 'secret' | 'previousSecret' | 'previousSecretExpiresAt' | 'trigger' | 'events' | 'providers' | 'fields' | 'payload' | 'allowPrivateNetwork' | 'disabledAt' | 'disabledReason'
   >
 >;
 

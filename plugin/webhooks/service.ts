@@ -24,6 +24,7 @@ export function endpointView(e: WebhookEndpoint, now: number) {
     url: e.url,
     trigger: e.trigger,
     events: e.events,
+    providers: e.providers,
     fields: e.fields,
     payload: e.payload,
     allowPrivateNetwork: e.allowPrivateNetwork,
@@ -59,6 +60,7 @@ export interface EndpointInput {
   secret?: string | undefined;
   trigger?: WebhookTrigger | undefined;
   events?: DirectoryEventType[] | undefined;
+  providers?: string[] | undefined;
   fields?: string[] | undefined;
   payload?: Record<string, string> | undefined;
   allowPrivateNetwork?: boolean | undefined;
@@ -68,6 +70,7 @@ export interface EndpointUpdate {
   url?: string | undefined;
   trigger?: WebhookTrigger | undefined;
   events?: DirectoryEventType[] | undefined;
+  providers?: string[] | undefined;
   fields?: string[] | undefined;
   payload?: Record<string, string> | undefined;
   allowPrivateNetwork?: boolean | undefined;
@@ -135,6 +138,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         previousSecretExpiresAt: null,
         trigger: input.trigger ?? 'none',
         events: [...new Set(input.events ?? [])],
+        providers: [...new Set(input.providers ?? [])],
         fields: [...new Set(input.fields ?? [])],
         payload: { ...(input.payload ?? {}) },
         allowPrivateNetwork: input.allowPrivateNetwork ?? false,
@@ -145,7 +149,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         updatedAt: now,
       };
       if (!(await store.insertEndpoint(endpoint))) throw new GatehouseError('ERR_CONFLICT', `webhook endpoint "${endpoint.id}" exists`);
-      await audit('webhook.create', actor, { endpointId: endpoint.id, url: endpoint.url, trigger: endpoint.trigger, events: endpoint.events });
+      await audit('webhook.create', actor, { endpointId: endpoint.id, url: endpoint.url, trigger: endpoint.trigger, events: endpoint.events, providers: endpoint.providers });
       return { endpoint: endpointView(endpoint, now), secret };
     },
 
@@ -155,7 +159,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       const changes = Object.fromEntries(
         Object.entries(rest)
           .filter(([, v]) => v !== undefined)
-          .map(([k, v]) => [k, k === 'events' && Array.isArray(v) ? [...new Set(v)] : v]),
+          .map(([k, v]) => [k, (k === 'events' || k === 'providers') && Array.isArray(v) ? [...new Set(v)] : v]),
       );
       if (Object.keys(changes).length) ownedByApi(e, 'change');
       if (changes.url !== undefined) {

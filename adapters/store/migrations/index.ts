@@ -11,11 +11,12 @@ import { sharedEmails } from './005_shared_emails.ts';
 import { idpLogouts } from './006_idp_logouts.ts';
 import { providers } from './007_providers.ts';
 import { webhookEvents } from './008_webhook_events.ts';
+import { webhookProviders } from './009_webhook_providers.ts';
 import type { Migration } from './migration.ts';
 
 export type { Migration } from './migration.ts';
 
-export const MIGRATIONS: Migration[] = [core, scim, webhooks, scimPaging, sharedEmails, idpLogouts, providers, webhookEvents];
+export const MIGRATIONS: Migration[] = [core, scim, webhooks, scimPaging, sharedEmails, idpLogouts, providers, webhookEvents, webhookProviders];
 
 export function migrationSource(prefix: string, migrations: Migration[] = MIGRATIONS): Knex.MigrationSource<Migration> {
   return {

@@ -1,11 +1,19 @@
 /** Webhook endpoints, example payloads, the delivery log and manual redelivery. */
 import type { WebhookService } from '../../webhooks/service.ts';
 import { route, type RouteDef } from '../registry.ts';
+import { invalidField } from '../validation.ts';
 import { createWebhookBody, deliveriesQuery, exampleQuery, rotateSecretBody, updateWebhookBody } from '../schemas.ts';
 
 const TAG = 'Webhooks';
 
-export function webhookRoutes(webhooks: WebhookService): RouteDef[] {
+/** Attached providers must exist when the endpoint is saved (400 naming the entry). */
+function checkProviders(providers: readonly string[] | undefined, known: (id: string) => boolean): void {
+  providers?.forEach((p, j) => {
+    if (!known(p)) throw invalidField(`providers[${j}]`, `no provider "${p}"`);
+  });
+}
+
+export function webhookRoutes(webhooks: WebhookService, knownProvider: (id: string) => boolean): RouteDef[] {
   return [
     route({
       method: 'get',
@@ -19,10 +27,11 @@ export function webhookRoutes(webhooks: WebhookService): RouteDef[] {
       method: 'post',
       path: '/webhooks',
       tag: TAG,
-      summary: 'Create an endpoint; the secret (given or generated) is shown this once',
+      summary: 'Create an endpoint; the secret (given or generated) is shown this once. `providers` attaches it to identity providers: its login trigger then fires for their logins only',
       body: createWebhookBody,
       responses: { 201: { description: 'The endpoint and its secret', schema: 'WebhookWithSecret' }, 400: 'Invalid input', 409: 'Id taken' },
       handler: async ({ body, actor }) => {
+        checkProviders(body.providers, knownProvider);
         const created = await webhooks.create(body, actor.label);
         return { status: 201, body: { ...created.endpoint, secret: created.secret } };
       },
@@ -42,7 +51,10 @@ export function webhookRoutes(webhooks: WebhookService): RouteDef[] {
       summary: 'Change an endpoint, or enable/disable it (config endpoints: `enabled` only)',
       body: updateWebhookBody,
       responses: { 200: { description: 'The endpoint', schema: 'Webhook' }, 404: 'No such endpoint', 409: 'Owned by the config file' },
-      handler: async ({ params, body, actor }) => ({ body: await webhooks.update(params.id ?? '', body, actor.label) }),
+      handler: async ({ params, body, actor }) => {
+        checkProviders(body.providers, knownProvider);
+        return { body: await webhooks.update(params.id ?? '', body, actor.label) };
+      },
     }),
     route({
       method: 'delete',

@@ -7,7 +7,7 @@ import type { ProbeReport } from '../../admin/probe.ts';
 import { field, pathParam, type ActionFn, type Env, type PageFn } from '../env.ts';
 import { html, prettyJson, when, type Html, type Part } from '../html.ts';
 import { badge, consolePage, csrfInput, options, postButton } from '../layout.ts';
-import type { MetadataStatus, ProviderDetail, SecretState } from '../views.ts';
+import type { EndpointView, MetadataStatus, ProviderDetail, SecretState } from '../views.ts';
 import { POLICIES } from './access.ts';
 
 const EXPIRY_WARNING_DAYS = 30;
@@ -98,6 +98,17 @@ function testResult(r: ProbeReport): Html {
 <details><summary>What the IdP publishes</summary><pre>${prettyJson(r.found)}</pre></details></section>`;
 }
 
+/** The webhook endpoints attached to this provider (Rafay's webhook on the identity provider), and a link to add one. */
+async function attachedWebhooks(env: Env, p: ProviderDetail): Promise<Html> {
+  if (!env.has('get', '/webhooks')) return html``;
+  const { webhooks } = await env.call<{ webhooks: EndpointView[] }>('get', '/webhooks');
+  const mine = webhooks.filter((w) => w.providers.includes(p.id));
+  const rows = mine.map((w) => html`<li><a href="/admin/webhooks/${enc(w.id)}">${w.id}</a> <code>${w.url}</code> ${w.trigger}${w.enabled ? '' : html` ${badge('disabled', 'failed')}`}</li>`);
+  return html`<section class="card" aria-labelledby="provider-webhooks"><h2 id="provider-webhooks">Webhooks</h2>
+${rows.length ? html`<ul>${rows}</ul>` : html`<p class="muted">No endpoint is attached to this provider; endpoints attached to none fire for every provider.</p>`}
+<p><a href="/admin/webhooks?provider=${enc(p.id)}#new-endpoint">Add a webhook for logins through ${nameOf(p)}</a></p></section>`;
+}
+
 async function providerPage(env: Env, report: ProbeReport | null): Promise<string> {
   const p = await env.call<ProviderDetail>('get', '/providers/{id}', { params: { id: pathParam(env.req, 'id') } });
   const runtime = p.source === 'database';
@@ -118,6 +129,7 @@ ${enabled ? '' : html`<p class="flash error" role="status">Disabled: off the sig
     html`${providerTabs(p, 'settings')}${manage}${settings(p)}
 <section class="card" aria-labelledby="policy"><h2 id="policy">First-login policy</h2>${policyForm(env, p, 'provider')}</section>
 ${p.metadataStatus ? metadataStatus(p.metadataStatus, env.ctx.now()) : ''}
+${await attachedWebhooks(env, p)}
 <form method="post" action="/admin/providers/${enc(p.id)}/test" class="card stack" aria-label="Test connection">${csrfInput(env.view)}
 <p class="muted">Fetches the IdP's discovery document or metadata and checks it against these settings; shows the values to give the IdP.</p>
 <label class="check"><input type="checkbox" name="allowPrivateNetwork"${p.allowPrivateNetwork ? html` checked` : ''}> The IdP is on a private network (loopback, LAN)</label>

@@ -50,12 +50,14 @@ export interface WebhookFormValues {
   secret?: string | undefined;
   trigger: string;
   events: string[];
+  /** Attached providers (the trigger fires for their logins only); empty: every provider. */
+  providers: string[];
   fields: string[];
   payload: [string, string][];
   allowPrivateNetwork: boolean;
 }
 
-export const EMPTY_FORM: WebhookFormValues = { url: '', trigger: 'user_created_without_groups', events: [], fields: [], payload: [], allowPrivateNetwork: false };
+export const EMPTY_FORM: WebhookFormValues = { url: '', trigger: 'user_created_without_groups', events: [], providers: [], fields: [], payload: [], allowPrivateNetwork: false };
 
 export function readWebhookForm(req: Request): WebhookFormValues {
   const keys = fields(req, 'payloadKey');
@@ -71,6 +73,7 @@ export function readWebhookForm(req: Request): WebhookFormValues {
     secret: field(req, 'secret'),
     trigger: field(req, 'trigger') ?? 'none',
     events: fields(req, 'events').filter(isDirectoryEventType),
+    providers: fields(req, 'providers').filter((p) => p !== ''),
     fields: fields(req, 'fields').filter((f) => f !== ''),
     payload,
     allowPrivateNetwork: field(req, 'allowPrivateNetwork') === 'on',
@@ -85,6 +88,7 @@ export function webhookBody(v: WebhookFormValues, mode: 'create' | 'update'): Re
     ...(mode === 'create' && v.secret ? { secret: v.secret } : {}),
     trigger: v.trigger,
     events: v.events,
+    providers: v.providers,
     fields: v.fields,
     payload: Object.fromEntries(v.payload),
     allowPrivateNetwork: v.allowPrivateNetwork,
@@ -106,12 +110,15 @@ function payloadRows(rows: [string, string][]): Html[] {
  * The form; `action` is where it posts. Create mode adds id and secret, and a preview button that
  * posts `intent=preview`.
  */
-export function webhookForm(view: View, v: WebhookFormValues, opts: { action: string; mode: 'create' | 'update'; submitLabel: string }): Html {
+export function webhookForm(view: View, v: WebhookFormValues, opts: { action: string; mode: 'create' | 'update'; submitLabel: string; providerIds: readonly string[] }): Html {
   const checks = OPTIONAL_FIELDS.map(
     (f) => html`<label class="check"><input type="checkbox" name="fields" value="${f}"${v.fields.includes(f) ? html` checked` : ''}> ${FIELD_LABELS[f]} <code>${f}</code></label>`,
   );
   const events = DIRECTORY_EVENT_TYPES.map(
     (e) => html`<label class="check"><input type="checkbox" name="events" value="${e}"${v.events.includes(e) ? html` checked` : ''}> ${EVENT_LABELS[e]} <code>${e}</code></label>`,
+  );
+  const attach = opts.providerIds.map(
+    (p) => html`<label class="check"><input type="checkbox" name="providers" value="${p}"${v.providers.includes(p) ? html` checked` : ''}> <code>${p}</code></label>`,
   );
   return html`<form method="post" action="${opts.action}" class="card stack" aria-label="${opts.mode === 'create' ? 'New webhook endpoint' : 'Edit webhook endpoint'}">
 ${csrfInput(view)}
@@ -119,6 +126,7 @@ ${opts.mode === 'create' ? html`<label>Id (optional) <input type="text" name="id
 <label>Webhook URL <input type="url" name="url" value="${v.url}" required size="60" placeholder="https://automation.example.com/gatehouse"></label>
 ${opts.mode === 'create' ? html`<label>Webhook secret (optional) <input type="text" name="secret" value="${v.secret ?? ''}" size="60" placeholder="whsec_… (leave empty to generate one)" autocomplete="off"></label>` : ''}
 <label>Trigger type <select name="trigger">${options(WEBHOOK_TRIGGERS.map((t) => ({ value: t, label: TRIGGER_LABELS[t] })), v.trigger)}</select></label>
+<fieldset><legend>Logins through (none ticked: every identity provider)</legend>${attach.length ? attach : html`<span class="muted">No provider yet.</span>`}</fieldset>
 <fieldset><legend>Directory events (SCIM, admin API, waiting room), besides the trigger</legend>${events}</fieldset>
 <fieldset><legend>Optional fields in <code>data.user</code> of login deliveries</legend>${checks}</fieldset>
 <fieldset><legend>Custom payload (key/value pairs in <code>data.custom_payload</code>)</legend>

@@ -23,7 +23,7 @@ function secretBox(secret: string): Html {
 async function listPage(env: Env, form: WebhookFormValues, preview: Html | null): Promise<string> {
   const { webhooks, retryScheduleMs } = await env.call<{ webhooks: EndpointView[]; retryScheduleMs: number[] }>('get', '/webhooks');
   const rows = webhooks.map(
-    (w) => html`<tr><td><a href="${hookPath(w.id)}">${w.id}</a></td><td><code>${w.url}</code></td><td>${TRIGGER_LABELS[w.trigger]}</td><td>${w.events.length ? w.events.join(', ') : html`<span class="muted">none</span>`}</td>
+    (w) => html`<tr><td><a href="${hookPath(w.id)}">${w.id}</a></td><td><code>${w.url}</code></td><td>${TRIGGER_LABELS[w.trigger]}${w.providers?.length ? html`<br><span class="muted">logins through ${w.providers.join(', ')}</span>` : ''}</td><td>${w.events.length ? w.events.join(', ') : html`<span class="muted">none</span>`}</td>
 <td>${w.enabled ? badge('enabled', 'active') : badge('disabled', 'failed')}</td><td>${w.source === 'config' ? 'config file' : 'console / API'}</td></tr>`,
   );
   const retries = retryScheduleMs.map((ms) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`)).join(', ');
@@ -35,12 +35,21 @@ async function listPage(env: Env, form: WebhookFormValues, preview: Html | null)
 <tbody>${rows.length ? rows : html`<tr><td colspan="6" class="muted">No endpoint yet.</td></tr>`}</tbody></table>
 <p class="muted">Failed deliveries are retried after ${retries || 'no delay'}.</p>
 <h2 id="new-endpoint">New endpoint</h2>
-${webhookForm(env.view, form, { action: '/admin/webhooks', mode: 'create', submitLabel: 'Create endpoint' })}
+${webhookForm(env.view, form, { action: '/admin/webhooks', mode: 'create', submitLabel: 'Create endpoint', providerIds: providerIds(env) })}
 ${preview ? html`<section class="card" aria-labelledby="preview-title"><h2 id="preview-title">Example payload preview</h2>${preview}</section>` : ''}`,
   );
 }
 
-export const webhooksPage: PageFn = (env) => listPage(env, EMPTY_FORM, null);
+/** The providers an endpoint can be attached to, as they are now. */
+function providerIds(env: Env): string[] {
+  return [...env.ctx.runtime.current().providers.keys()];
+}
+
+/** `?provider=` (the provider page's "Add a webhook" link) preselects that provider. */
+export const webhooksPage: PageFn = (env) => {
+  const preset = typeof env.req.query.provider === 'string' && providerIds(env).includes(env.req.query.provider) ? [env.req.query.provider] : [];
+  return listPage(env, { ...EMPTY_FORM, providers: preset }, null);
+};
 
 /** Create, or (intent=preview) show the example payload of the unsaved form. */
 export const createWebhookAction: ActionFn = async (env) => {
@@ -84,7 +93,7 @@ async function endpointPage(env: Env, id: string, secret: string | null): Promis
     env.call<{ deliveries: DeliveryView[]; nextCursor: string | null }>('get', '/webhooks/{id}/deliveries', { params: { id }, query: { status, cursor, limit: '25' } }),
   ]);
   const fromConfig = w.source === 'config';
-  const values: WebhookFormValues = { url: w.url, trigger: w.trigger, events: w.events, fields: w.fields, payload: Object.entries(w.payload), allowPrivateNetwork: w.allowPrivateNetwork };
+  const values: WebhookFormValues = { url: w.url, trigger: w.trigger, events: w.events, providers: w.providers ?? [], fields: w.fields, payload: Object.entries(w.payload), allowPrivateNetwork: w.allowPrivateNetwork };
   const counts = Object.entries(w.deliveries).map(([s, n]) => html`${badge(`${s}: ${n}`, s)} `);
   const firing = [
     ...(['user_created_without_groups', 'login_without_groups', 'every_login'] as const).map((t) => ({ value: t, label: TRIGGER_LABELS[t] })),
@@ -120,7 +129,7 @@ ${examplePreview(example)}
 <thead><tr><th scope="col">Delivery</th><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Attempts</th><th scope="col">Created</th><th scope="col">Delivered / next</th><th scope="col">Last error</th><th scope="col">Action</th></tr></thead>
 <tbody>${log.deliveries.length ? deliveryRows(env, id, log.deliveries) : html`<tr><td colspan="8" class="muted">No delivery yet.</td></tr>`}</tbody></table>
 ${log.nextCursor ? html`<p class="pager"><a href="${hookPath(id)}${queryString({ status, cursor: log.nextCursor })}#deliveries">Older deliveries</a></p>` : ''}
-${fromConfig ? '' : html`<h2 id="settings">Settings</h2>${webhookForm(env.view, values, { action: hookPath(id), mode: 'update', submitLabel: 'Save changes' })}`}`,
+${fromConfig ? '' : html`<h2 id="settings">Settings</h2>${webhookForm(env.view, values, { action: hookPath(id), mode: 'update', submitLabel: 'Save changes', providerIds: providerIds(env) })}`}`,
   );
 }
 

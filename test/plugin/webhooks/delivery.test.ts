@@ -57,6 +57,7 @@ describe.each(DB_KINDS)('webhook delivery on %s', (kind) => {
       previousSecretExpiresAt: null,
       trigger: 'every_login',
       events: [],
+      providers: [],
       fields: [],
       payload: {},
       allowPrivateNetwork: true,
