@@ -63,6 +63,8 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
     if (p.idpCert !== undefined) p.idpCert = Array.isArray(p.idpCert) ? p.idpCert.map(asPath) : asPath(p.idpCert);
     if (p.privateKey !== undefined) p.privateKey = asPath(p.privateKey);
     if (p.publicCert !== undefined) p.publicCert = asPath(p.publicCert);
+    if (p.decryptionKey !== undefined) p.decryptionKey = asPath(p.decryptionKey);
+    if (p.decryptionCert !== undefined) p.decryptionCert = asPath(p.decryptionCert);
   }
   const conn = config.database.connection as { filename?: unknown } | undefined;
   if (config.database.client === 'sqlite3' && conn && typeof conn.filename === 'string' && conn.filename !== ':memory:' && !isAbsolute(conn.filename)) {
