@@ -42,6 +42,8 @@ export class KnexWebhookStore implements WebhookStore {
   }
 
   /** The query runner behind a StoreOps handle from the knex store (the login transaction). */
+  private readonly firingInTx = new WeakMap<Knex.Transaction, Promise<WebhookEndpoint[]>>();
+
   private runner(tx: StoreOps): Knex | Knex.Transaction {
     if (!(tx instanceof KnexOps)) throw new TypeError('KnexWebhookStore needs the StoreOps of a KnexStore transaction');
     return tx.db;
@@ -97,12 +99,22 @@ export class KnexWebhookStore implements WebhookStore {
     });
   }
 
-  async listFiringEndpoints(tx: StoreOps): Promise<WebhookEndpoint[]> {
-    const rows = (await this.runner(tx)(this.endpoints)
-      .whereNull('disabled_at')
-      .andWhere((q) => q.whereNot('trigger', 'none').orWhereNot('events', NO_EVENTS))
-      .orderBy('id')) as Row[];
-    return rows.map(rowToEndpoint);
+  /**
+   * Read once per transaction: a login's webhook hook and its directory events ask for the same
+   * list inside the same transaction, which changes no endpoint.
+   */
+  listFiringEndpoints(tx: StoreOps): Promise<WebhookEndpoint[]> {
+    const db = this.runner(tx);
+    const read = async () =>
+      ((await db(this.endpoints)
+        .whereNull('disabled_at')
+        .andWhere((q) => q.whereNot('trigger', 'none').orWhereNot('events', NO_EVENTS))
+        .orderBy('id')) as Row[]).map(rowToEndpoint);
+    if (!db.isTransaction) return read();
+    const trx = db as Knex.Transaction;
+    let list = this.firingInTx.get(trx);
+    if (!list) this.firingInTx.set(trx, (list = read()));
+    return list;
   }
 
   async enqueue(tx: StoreOps, events: NewWebhookEvent[]): Promise<void> {
