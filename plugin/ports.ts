@@ -346,7 +346,7 @@ export interface Store extends StoreOps {
 // ---------------------------------------------------------------- rate limits (docs/security.md)
 
 /** The unauthenticated surfaces with a per-client budget. */
-export type RateLimitSurface = 'loginStart' | 'scimTokenFailures' | 'adminTokenFailures';
+export type RateLimitSurface = 'loginStart' | 'scimTokenFailures' | 'adminTokenFailures' | 'idpLogoutFailures';
 
 /** What a limiter says of one attempt. */
 export type RateLimitDecision = { limited: false } | { limited: true; retryAfterSeconds: number };

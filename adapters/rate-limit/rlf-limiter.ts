@@ -7,7 +7,7 @@ import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { RateLimitsConfig } from '../../plugin/config/schema.ts';
 import { NOT_LIMITED, type RateLimitDecision, type RateLimiter, type RateLimitSurface } from '../../plugin/ports.ts';
 
-export const SURFACES: readonly RateLimitSurface[] = ['loginStart', 'scimTokenFailures', 'adminTokenFailures'];
+export const SURFACES: readonly RateLimitSurface[] = ['loginStart', 'scimTokenFailures', 'adminTokenFailures', 'idpLogoutFailures'];
 
 export interface SurfaceBudget {
   points: number;

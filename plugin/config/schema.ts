@@ -201,6 +201,7 @@ export const RATE_LIMIT_DEFAULTS = {
   loginStart: { points: 60, windowSeconds: 60 },
   scimTokenFailures: { points: 20, windowSeconds: 300 },
   adminTokenFailures: { points: 10, windowSeconds: 300 },
+  idpLogoutFailures: { points: 30, windowSeconds: 300 },
 } as const;
 
 const rateLimitsSchema = z
@@ -215,6 +216,8 @@ const rateLimitsSchema = z
     loginStart: rateWindow(RATE_LIMIT_DEFAULTS.loginStart.points, RATE_LIMIT_DEFAULTS.loginStart.windowSeconds),
     scimTokenFailures: rateWindow(RATE_LIMIT_DEFAULTS.scimTokenFailures.points, RATE_LIMIT_DEFAULTS.scimTokenFailures.windowSeconds),
     adminTokenFailures: rateWindow(RATE_LIMIT_DEFAULTS.adminTokenFailures.points, RATE_LIMIT_DEFAULTS.adminTokenFailures.windowSeconds),
+    /** Refused logout messages (back-channel logout tokens, SAML SLO messages) per client. */
+    idpLogoutFailures: rateWindow(RATE_LIMIT_DEFAULTS.idpLogoutFailures.points, RATE_LIMIT_DEFAULTS.idpLogoutFailures.windowSeconds),
   })
   .strict()
   .default({ ...RATE_LIMIT_DEFAULTS });

@@ -14,7 +14,7 @@ import { parseConfig } from '../../plugin/config/parse.ts';
 import { createLogger } from '../../plugin/logger.ts';
 import { mintToken } from '../../plugin/tokens.ts';
 import { Agent } from '../support/agent.ts';
-import { SAML_ID, startHarness, type Harness } from '../support/harness.ts';
+import { OIDC_ID, SAML_ID, startHarness, type Harness } from '../support/harness.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -114,6 +114,22 @@ describe('rate limits on one instance without Redis', () => {
     const row = await h.gateway.knex('gh_saml_requests').count({ n: '*' }).first();
     expect(Number(row?.n)).toBeLessThanOrEqual(10);
     expect(Number(row?.n)).toBeGreaterThan(0);
+  });
+
+  it('refused IdP logout messages spend a budget of their own; past it, 429 and no more audit rows', async () => {
+    const ip = someIp();
+    const post = (path: string, body: Record<string, string>) =>
+      fetch(`${h.url}${path}`, { method: 'POST', headers: from(ip, { 'content-type': 'application/x-www-form-urlencoded' }), body: new URLSearchParams(body) });
+    const refused = async () => (await h.gateway.knex('gh_audit').where({ action: 'logout.backchannel', outcome: 'refused' }).count({ n: '*' }).first())?.n;
+    const before = Number(await refused());
+    for (let i = 0; i < 30; i++) expect((await post(`/auth/${OIDC_ID}/backchannel-logout`, { logout_token: 'forged' })).status).toBe(400);
+    expect(Number(await refused())).toBe(before + 30);
+    const over = await post(`/auth/${OIDC_ID}/backchannel-logout`, { logout_token: 'forged' });
+    expect429(over);
+    expect(await over.json()).toMatchObject({ error: 'slow_down' });
+    expect(Number(await refused())).toBe(before + 30);
+    // Another client is not affected.
+    expect((await fetch(`${h.url}/auth/${OIDC_ID}/backchannel-logout`, { method: 'POST', headers: from(someIp(), { 'content-type': 'application/x-www-form-urlencoded' }), body: 'logout_token=x' })).status).toBe(400);
   });
 
   it('the default login-start limit answers 429 with Retry-After in memory', async () => {

@@ -32,6 +32,7 @@ describe('rateLimits config', () => {
       loginStart: { points: 60, windowSeconds: 60 },
       scimTokenFailures: { points: 20, windowSeconds: 300 },
       adminTokenFailures: { points: 10, windowSeconds: 300 },
+      idpLogoutFailures: { points: 30, windowSeconds: 300 },
     });
   });
 
