@@ -1,6 +1,7 @@
 /**
  * The small interfaces (ports) the plugin needs from the outside. `adapters/` implements them
  * (openid-client, node-saml, knex, session stores); `plugin/` never imports `adapters/`.
+ * Over 300 lines on purpose: every port in one file, so all the plugin asks of the outside reads in one place.
  */
 import type {
   AuditEntry,

@@ -1,4 +1,5 @@
 /**
+ * Over 300 lines: one whole test/demo IdP (provider setup, login pages, test forgeries); not on any request path.
  * A real OpenID Provider (oidc-provider) on loopback, for the demo gateway (`npm start`) and the
  * tests. Keys, cookie secrets and the store live in memory and are made at start; the login page
  * has the admin console's look and headers (username + password, or one click on a password-less demo user) and grants

@@ -1,4 +1,5 @@
 /**
+ * Over 300 lines: one whole test/demo IdP (server, pages, response builder); SLO, encryption and signing live beside it.
  * A real, small SAML 2.0 IdP for the demo gateway and the tests: HTTP-Redirect AuthnRequest in,
  * a user picker (the admin console's look and headers), then an auto-posting form with a Response signed at run time (xml-crypto,
  * RSA-SHA256, exclusive c14n). `buildResponse` forges any variant a test needs.

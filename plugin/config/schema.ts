@@ -2,6 +2,7 @@
  * The config file / library options (contract section 2), validated once at start.
  * `parseConfig` turns user input into a ResolvedConfig with defaults applied;
  * later stages trust the resolved object.
+ * Over 300 lines on purpose: the whole file shape in one schema answers "which keys exist" in one place.
  */
 import { z } from 'zod';
 import { FIRST_LOGIN_POLICIES, SYNC_MODES } from '../types.ts';
