@@ -5,7 +5,7 @@
  * with a signed LogoutResponse to the SP's SLO URL.
  */
 import { createPublicKey, verify } from 'node:crypto';
-import { inflateRawSync } from 'node:zlib';
+import { inflateMessage, parseRedirectQuery } from '../idp/saml-redirect.ts';
 import { NS, attr, child, is, parseXml, text } from '../idp/saml-xml.ts';
 import type { KeyPairAndCert } from './certs.ts';
 import { RSA_SHA256, SHA256, esc, newId, redirectUrl, signElement } from './saml-sign.ts';
@@ -57,18 +57,10 @@ export function logoutRequest(o: LogoutRequestOptions, issuer: string, keys: Key
  * logout, and answers with a signed LogoutResponse redirect. Returns the URL to redirect to.
  */
 export function answerSpLogout(rawQuery: string, peer: SloPeer, issuer: string, keys: KeyPairAndCert, state: SloState): string {
-  const raw = (name: string) => rawQuery.split('&').find((p) => p.startsWith(`${name}=`));
-  const message = raw('SAMLRequest');
-  const sigAlg = raw('SigAlg');
-  const signature = raw('Signature');
-  if (!message || !sigAlg || !signature) throw new Error('an unsigned LogoutRequest');
-  const relay = raw('RelayState');
-  const signed = [message, relay, sigAlg].filter((p): p is string => p !== undefined).join('&');
-  if (!verify('sha256', Buffer.from(signed), createPublicKey(peer.certPem), Buffer.from(decodeURIComponent(signature.slice(10)), 'base64'))) {
-    throw new Error('the LogoutRequest signature does not verify with the SP certificate');
-  }
-  const xml = inflateRawSync(Buffer.from(decodeURIComponent(message.slice('SAMLRequest='.length)), 'base64')).toString('utf8');
-  const root = parseXml(xml).documentElement;
+  const q = parseRedirectQuery(rawQuery);
+  if (q.param !== 'SAMLRequest' || q.sigAlg !== RSA_SHA256 || !q.signature) throw new Error('not a LogoutRequest signed with RSA-SHA256');
+  if (!verify('sha256', q.signed, createPublicKey(peer.certPem), q.signature)) throw new Error('the LogoutRequest signature does not verify with the SP certificate');
+  const root = parseXml(inflateMessage(q.message, 256 * 1024)).documentElement;
   if (!root || !is(root, NS.protocol, 'LogoutRequest')) throw new Error('not a LogoutRequest');
   const nameId = child(root, NS.assertion, 'NameID');
   const index = child(root, NS.protocol, 'SessionIndex');
@@ -77,5 +69,5 @@ export function answerSpLogout(rawQuery: string, peer: SloPeer, issuer: string, 
     `<samlp:LogoutResponse xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}" ID="${newId()}" Version="2.0" IssueInstant="${new Date().toISOString()}"` +
     ` Destination="${esc(peer.sloUrl)}" InResponseTo="${esc(attr(root, 'ID') ?? '')}">` +
     `<saml:Issuer>${esc(issuer)}</saml:Issuer><samlp:Status><samlp:StatusCode Value="${SUCCESS}"/></samlp:Status></samlp:LogoutResponse>`;
-  return redirectUrl(peer.sloUrl, 'SAMLResponse', response, keys, relay === undefined ? undefined : decodeURIComponent(relay.slice('RelayState='.length)));
+  return redirectUrl(peer.sloUrl, 'SAMLResponse', response, keys, q.relayState);
 }

@@ -6,10 +6,10 @@
  * element for HTTP-POST (node-saml's check). Then Issuer, Destination, the validity window.
  */
 import { createPublicKey, verify } from 'node:crypto';
-import { inflateRawSync } from 'node:zlib';
 import type { SAML } from '@node-saml/passport-saml';
 import type { Element } from '@xmldom/xmldom';
 import { samlReject } from './saml-errors.ts';
+import { inflateMessage, parseRedirectQuery, type RedirectQuery } from './saml-redirect.ts';
 import { NS, STATUS_SUCCESS, attr, child, is, parseXml, text } from './saml-xml.ts';
 
 export type SloMessage =
@@ -37,39 +37,29 @@ const MAX_ENCODED = 64 * 1024;
 
 const reject = (message: string, cause?: unknown) => samlReject('invalid_logout_message', message, cause);
 
-/** One raw `name=value` of a query string, exactly as sent (still URL-encoded); refuses a repeated name. */
-function rawParam(rawQuery: string, name: string): string | undefined {
-  const found = rawQuery.split('&').filter((p) => p.startsWith(`${name}=`));
-  if (found.length > 1) throw reject(`The logout message repeats ${name}`);
-  return found[0];
-}
-
 /** HTTP-Redirect binding: the signed query string, then the deflated message. */
 export function readRedirect(rawQuery: string, e: SloExpectations): SloMessage {
   if (rawQuery.length > MAX_ENCODED) throw reject('The logout message is too large');
-  const message = rawParam(rawQuery, 'SAMLRequest') ?? rawParam(rawQuery, 'SAMLResponse');
-  if (!message) throw reject('The query carries no SAMLRequest or SAMLResponse');
-  const relay = rawParam(rawQuery, 'RelayState');
-  const sigAlg = rawParam(rawQuery, 'SigAlg');
-  const signature = rawParam(rawQuery, 'Signature');
-  if (!sigAlg || !signature) throw reject('The logout message is not signed, and a signature is required');
-  const alg = decodeURIComponent(sigAlg.slice('SigAlg='.length));
-  const hash = SIG_ALGS[alg] ?? (alg === RSA_SHA1 && e.allowSha1 ? 'sha1' : undefined);
-  if (!hash) throw samlReject('weak_signature_algorithm', `The logout message is signed with ${alg.slice(0, 120)}; accepted: RSA-SHA256/512`);
-  // Bindings §3.4.4.1: the octets signed are the parameters as they were sent, in this order.
-  const signed = Buffer.from([message, relay, sigAlg].filter((p): p is string => p !== undefined).join('&'), 'utf8');
-  const sig = Buffer.from(decodeURIComponent(signature.slice('Signature='.length)), 'base64');
-  if (!e.idpCerts.some((cert) => verify(hash, signed, createPublicKey(cert), sig))) {
+  let q: RedirectQuery;
+  try {
+    q = parseRedirectQuery(rawQuery);
+  } catch (err) {
+    throw reject(`The logout message cannot be read (${(err as Error).message})`, err);
+  }
+  if (!q.sigAlg || !q.signature) throw reject('The logout message is not signed, and a signature is required');
+  const hash = SIG_ALGS[q.sigAlg] ?? (q.sigAlg === RSA_SHA1 && e.allowSha1 ? 'sha1' : undefined);
+  if (!hash) throw samlReject('weak_signature_algorithm', `The logout message is signed with ${q.sigAlg.slice(0, 120)}; accepted: RSA-SHA256/512`);
+  const { signature } = q;
+  if (!e.idpCerts.some((cert) => verify(hash, q.signed, createPublicKey(cert), signature))) {
     throw samlReject('invalid_signature', 'The logout message signature does not verify with the IdP certificate');
   }
   let xml: string;
   try {
-    const deflated = Buffer.from(decodeURIComponent(message.slice(message.indexOf('=') + 1)), 'base64');
-    xml = inflateRawSync(deflated, { maxOutputLength: MAX_INFLATED }).toString('utf8');
+    xml = inflateMessage(q.message, MAX_INFLATED);
   } catch (err) {
     throw reject('The logout message cannot be inflated', err);
   }
-  return check(rootOf(xml), relay === undefined ? undefined : decodeURIComponent(relay.slice('RelayState='.length).replace(/\+/g, ' ')), e);
+  return check(rootOf(xml), q.relayState, e);
 }
 
 /** HTTP-POST binding: node-saml checks the enveloped signature on the root element first. */

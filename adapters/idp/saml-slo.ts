@@ -4,12 +4,11 @@
  * the answer), and the messages the IdP sends to our SLO endpoint (read by saml-logout.ts): a
  * LogoutRequest we honour and answer with a signed LogoutResponse, or the LogoutResponse to ours.
  */
-import { inflateRawSync } from 'node:zlib';
 import type { SAML } from '@node-saml/passport-saml';
 import type { IdpLogoutChannel, IdpSession, SamlStateCache } from '../../plugin/ports.ts';
 import { samlReject } from './saml-errors.ts';
 import { isSuccess, readPost, readRedirect, type SloExpectations } from './saml-logout.ts';
-import { parseXml } from './saml-xml.ts';
+import { messageIdOf } from './saml-redirect.ts';
 
 export interface SloDeps {
   saml: SAML;
@@ -34,10 +33,7 @@ export function createLogoutRequestUrl(deps: SloDeps): (input: { session: IdpSes
       ...(session.sid ? { sessionIndex: session.sid } : {}),
     };
     const url = await deps.saml.getLogoutUrlAsync(profile, '', {});
-    const encoded = new URL(url).searchParams.get('SAMLRequest');
-    const id = encoded ? parseXml(inflateRawSync(Buffer.from(encoded, 'base64')).toString('utf8')).documentElement?.getAttribute('ID') : null;
-    if (!id) throw new TypeError('node-saml built a LogoutRequest without ID');
-    await deps.cache.saveRequestId(deps.providerId, key(id), deps.now() + deps.answerWithinMs);
+    await deps.cache.saveRequestId(deps.providerId, key(messageIdOf(url)), deps.now() + deps.answerWithinMs);
     return url;
   };
 }

@@ -7,7 +7,6 @@
  * instance can take the response; node-saml's own in-memory cache is never used.
  */
 import { randomBytes } from 'node:crypto';
-import { inflateRawSync } from 'node:zlib';
 import { SAML, ValidateInResponseTo } from '@node-saml/passport-saml';
 import type { CacheProvider, Profile } from '@node-saml/passport-saml';
 import type { SamlProviderConfig } from '../../plugin/config/schema.ts';
@@ -20,6 +19,7 @@ import { GatehouseError } from '../../plugin/errors.ts';
 import { samlReject, translateLibraryError } from './saml-errors.ts';
 import { metadataPort, type SamlMetadataSource } from './saml-metadata-source.ts';
 import { resolveSamlOptions } from './saml-options.ts';
+import { messageIdOf } from './saml-redirect.ts';
 import { createLogoutChannel, createLogoutRequestUrl, type SloDeps } from './saml-slo.ts';
 import { XmlParseError, parseXml } from './saml-xml.ts';
 
@@ -109,7 +109,7 @@ export function createSamlAdapter(provider: SamlProviderConfig, deps: SamlAdapte
     async begin({ flow, returnTo }) {
       const relayState = randomBytes(24).toString('base64url');
       const url = await saml.getAuthorizeUrlAsync(relayState, undefined, {});
-      const requestId = requestIdOf(url);
+      const requestId = messageIdOf(url);
       const expiresAt = now() + opts.requestIdExpirationPeriodMs;
       await deps.cache.saveRequestId(opts.providerId, requestId, expiresAt);
       const evicted = rememberPending(flow, flowKey, relayState, { requestId, returnTo, expiresAt }, now());
@@ -250,15 +250,6 @@ function toVerifiedAssertion(facts: AssertionFacts, returnTo: string | undefined
     },
     returnTo,
   };
-}
-
-/** The ID of the AuthnRequest node-saml just deflated into the redirect URL. */
-function requestIdOf(url: string): string {
-  const encoded = new URL(url).searchParams.get('SAMLRequest');
-  if (!encoded) throw new TypeError('node-saml built no SAMLRequest');
-  const id = parseXml(inflateRawSync(Buffer.from(encoded, 'base64')).toString('utf8')).documentElement?.getAttribute('ID');
-  if (!id) throw new TypeError('node-saml built an AuthnRequest without ID');
-  return id;
 }
 
 function pendingMap(flow: FlowState, key: string): Record<string, PendingLogin> {

@@ -1,4 +1,4 @@
-/** Run-time identity providers on knex (table `providers`, migration 006). */
+/** Run-time identity providers on knex (table `providers`, migration 007). */
 import type { Knex } from 'knex';
 import type { ProviderStore, StoredProviderRow } from '../../plugin/runtime/ports.ts';
 import { isUniqueViolation } from './database.ts';

@@ -84,11 +84,15 @@ export function createAuthRouter(ctx: GatehouseContext): Router {
       // A fresh session id at login: no fixation.
       await regenerate(req);
       const idp = outcome.idpSession;
+      // Only a provider that takes part in logouts needs the IdP session kept, and only such a
+      // session pays the per-request check for an announced logout (session.ts).
+      const { verifyLogoutToken, logoutChannel, endSessionUrl } = p.adapter;
+      const logouts = Boolean(verifyLogoutToken ?? logoutChannel ?? endSessionUrl);
       req.session.gatehouse = {
         userId: result.user.id,
         provider: p.config.id,
         loginAt: ctx.now(),
-        idp: { subject: outcome.claims.subject, sid: idp?.sid, idTokenHint: idp?.idTokenHint, nameIdFormat: idp?.nameIdFormat },
+        ...(logouts ? { idp: { subject: outcome.claims.subject, sid: idp?.sid, idTokenHint: idp?.idTokenHint, nameIdFormat: idp?.nameIdFormat } } : {}),
       };
       await save(req);
     } catch (e) {

@@ -9,7 +9,7 @@ import express, { Router, type Request, type Response } from 'express';
 import type { GatehouseContext, ProviderRuntime } from '../context.ts';
 import { GatehouseError } from '../errors.ts';
 import { errorPage } from './pages.ts';
-import { budgetSpent, countAttempt } from './rate-limit.ts';
+import { budgetSpent, countAttempt, sendTooManyRequests } from './rate-limit.ts';
 import type { SessionUser } from './session.ts';
 
 function postLogoutRedirect(ctx: GatehouseContext, p: ProviderRuntime): string {
@@ -38,13 +38,16 @@ export function createIdpLogoutRouter(ctx: GatehouseContext): Router {
    * A client whose refused logout messages spent its budget gets 429 before anything is read or
    * audited: refusals write audit rows, and the unauthenticated must not make us write without end.
    */
-  const overBudget = async (req: Request, res: Response, html: boolean): Promise<boolean> => {
+  const overBudget = async (req: Request, res: Response, oauth: boolean): Promise<boolean> => {
     const spent = await budgetSpent(ctx, req, 'idpLogoutFailures');
     if (!spent.limited) return false;
+    if (!oauth) {
+      sendTooManyRequests(req, res, spent.retryAfterSeconds);
+      return true;
+    }
+    // The back-channel endpoint answers in OAuth's error shape, as its other refusals do.
     res.setHeader('Retry-After', String(spent.retryAfterSeconds));
-    const message = `Too many refused logout messages from your address. Try again in ${spent.retryAfterSeconds} s.`;
-    if (html) res.status(429).type('html').send(errorPage(429, message));
-    else res.status(429).json({ error: 'slow_down', error_description: message });
+    res.status(429).json({ error: 'slow_down', error_description: `Too many refused logout messages from your address. Try again in ${spent.retryAfterSeconds} s.` });
     return true;
   };
 
@@ -68,7 +71,7 @@ export function createIdpLogoutRouter(ctx: GatehouseContext): Router {
     const p = ctx.runtime.current().providers.get(provider);
     res.setHeader('Cache-Control', 'no-store');
     if (!p?.adapter.verifyLogoutToken) return void res.status(404).json({ error: 'invalid_request', error_description: 'no back-channel logout for this provider' });
-    if (await overBudget(req, res, false)) return;
+    if (await overBudget(req, res, true)) return;
     const token = (req.body as Record<string, unknown> | undefined)?.logout_token;
     const refuse = async (why: string, message: string) => {
       await countAttempt(ctx, req, 'idpLogoutFailures');
@@ -94,7 +97,7 @@ export function createIdpLogoutRouter(ctx: GatehouseContext): Router {
     const p = ctx.runtime.current().providers.get(provider);
     const channel = p?.adapter.logoutChannel;
     if (!p || !channel) return void res.status(404).type('text/plain').send('no single logout for this provider');
-    if (await overBudget(req, res, true)) return;
+    if (await overBudget(req, res, false)) return;
     const q = req.originalUrl.indexOf('?');
     const refuse = async (why: string, message: string) => {
       await countAttempt(ctx, req, 'idpLogoutFailures');

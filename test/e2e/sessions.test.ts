@@ -63,6 +63,23 @@ describe.each(DB_KINDS)('sessions on %s', (db) => {
     expect((await h.me(replay)).status).toBe(401);
   });
 
+  it('keeps the IdP session only for providers that take part in logouts (OIDC here; SAML without logoutUrl keeps nothing)', async () => {
+    const sessionOf = async (email: string) => {
+      const user = (await h.gateway.store.findUserByEmail(email))!;
+      const rows = (await h.gateway.knex('gh_sessions').where({ user_id: user.id })) as { sess: string }[];
+      return JSON.parse(rows.at(-1)!.sess) as { gatehouse: { provider: string; idp?: { subject: string; sid?: string } } };
+    };
+    await h.loginOidc(new Agent(), 'carol');
+    await h.loginSaml(new Agent(), 'dave');
+    const oidc = (await sessionOf('carol@example.com')).gatehouse;
+    expect(oidc.provider).toBe(OIDC_ID);
+    expect(oidc.idp?.subject).toBeTruthy();
+    expect(oidc.idp?.sid).toBeTruthy();
+    const saml = (await sessionOf('dave@other.test')).gatehouse;
+    expect(saml.provider).toBe(SAML_ID);
+    expect(saml.idp).toBeUndefined();
+  });
+
   it('serves SAML SP metadata with our entity ID and ACS, and 404 for OIDC providers', async () => {
     const res = await new Agent().get(`${h.url}/auth/${SAML_ID}/metadata`);
     expect(res.status).toBe(200);
