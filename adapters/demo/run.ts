@@ -86,7 +86,16 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const oidc = await startOidcIdp({
     port: opts.oidcPort ?? Number(process.env.GATEHOUSE_DEMO_OIDC_PORT ?? 3001),
-    clients: [{ clientId: 'gatehouse-demo', clientSecret: 'demo-client-secret', redirectUris: [`${gatewayUrl}/auth/demo-oidc/callback`] }],
+    clients: [
+      {
+        clientId: 'gatehouse-demo',
+        clientSecret: 'demo-client-secret',
+        redirectUris: [`${gatewayUrl}/auth/demo-oidc/callback`],
+        // Sign-out ends the IdP session too (contract section 5), and the IdP's own logout reaches us.
+        postLogoutRedirectUris: [`${gatewayUrl}/`],
+        backchannelLogoutUri: `${gatewayUrl}/auth/demo-oidc/backchannel-logout`,
+      },
+    ],
     users: DEMO_USERS,
   });
   let saml: Awaited<ReturnType<typeof startSamlIdp>> | undefined;

@@ -92,8 +92,11 @@ const providerBase = {
   callbackUrl: z.string().url().optional(),
   /** false: kept, but signs nobody in (off every chooser; its login and callback answer 404). */
   enabled: z.boolean().default(true),
-  /** Sign-out here also ends the user's session at the IdP (OIDC RP-initiated logout). */
-  singleLogout: z.boolean().default(false),
+  /**
+   * Sign-out here also ends the user's session at the IdP where the IdP supports it (OIDC
+   * RP-initiated logout; SAML SLO with `logoutUrl`), as contract section 5 says; false: here only.
+   */
+  singleLogout: z.boolean().default(true),
   /** Where the IdP sends the browser after that logout (default `{server.baseUrl}/`); register it at the IdP. */
   postLogoutRedirectUri: z.string().url().optional(),
   /** Email domains whose users the sign-in page sends to this provider (home-realm discovery). */

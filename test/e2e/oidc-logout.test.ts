@@ -153,3 +153,14 @@ describe.each(DB_KINDS)('OIDC logout on %s', (kind) => {
     expect((await s.request(`${h.url}/auth/logout`, { method: 'POST' })).status).toBe(204);
   });
 });
+
+describe('singleLogout default', () => {
+  it('is on for every provider (contract section 5: logout also ends the IdP session where the IdP supports it)', async () => {
+    const { parseConfig } = await import('../../plugin/config/parse.ts');
+    const config = parseConfig({
+      server: { sessionSecret: 'x'.repeat(32) },
+      providers: [{ id: 'corp', type: 'oidc', issuer: 'https://idp.example.com', clientId: 'c' }],
+    });
+    expect(config.providers[0]?.singleLogout).toBe(true);
+  });
+});
