@@ -26,7 +26,7 @@ export interface ResolvedSamlOptions {
   /** Decrypts EncryptedAssertions; its certificate is published in the SP metadata. */
   decryptionKey: string | undefined;
   decryptionCert: string | undefined;
-  /** The IdP's SingleLogoutService; set: single logout is on. */
+  /** The IdP's SingleLogoutService (default: entryPoint when we can sign); set: single logout is on. */
   logoutUrl: string | undefined;
   /** Our SLO endpoint, `${baseUrl}/auth/${id}/slo`. */
   sloUrl: string;
@@ -95,7 +95,9 @@ export function resolveSamlOptions(provider: SamlProviderConfig, baseUrl: string
     publicCert,
     decryptionKey,
     decryptionCert,
-    logoutUrl: provider.logoutUrl,
+    // Contract section 2: the IdP's SLO endpoint defaults to entryPoint; without a key to sign
+    // our logout messages, single logout stays off unless asked for (then the check above fails).
+    logoutUrl: provider.logoutUrl ?? (privateKey !== undefined ? entryPoint : undefined),
     sloUrl: `${baseUrl.replace(/\/+$/, '')}/auth/${encodeURIComponent(provider.id)}/slo`,
     wantAssertionsSigned: provider.wantAssertionsSigned,
     wantAuthnResponseSigned: provider.wantAuthnResponseSigned,

@@ -229,3 +229,16 @@ describe('SAML adapter options', () => {
     expect(url.searchParams.get('Signature')).toBeTruthy();
   });
 });
+
+describe('single logout endpoint default (contract section 2: logoutUrl defaults to entryPoint)', () => {
+  it('is the entry point when we have a key to sign logout messages, and off without one', () => {
+    const sp = generateKeyPairAndCert('slo default');
+    const withKey = createSamlAdapter(provider({ privateKey: sp.privateKeyPem, publicCert: sp.certPem }), { baseUrl: BASE, keyPath: 'providers[0]', cache: createMemorySamlCache() });
+    expect(withKey.logoutChannel).toBeDefined();
+    expect(withKey.endSessionUrl).toBeDefined();
+    expect(withKey.metadata?.()).toContain(`SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${BASE}/auth/corp-saml/slo"`);
+    const withoutKey = createSamlAdapter(provider(), { baseUrl: BASE, keyPath: 'providers[0]', cache: createMemorySamlCache() });
+    expect(withoutKey.logoutChannel).toBeUndefined();
+    expect(withoutKey.metadata?.()).not.toContain('SingleLogoutService');
+  });
+});
